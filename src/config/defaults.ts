@@ -1,0 +1,32 @@
+// Built-in defaults: every command works with these when no config file exists.
+import type { Config } from './types.js';
+
+/** Prefixes sipwarden's own ruleset writes in kernel log lines (iptables allows 29 characters). */
+export const KERNEL_PREFIX_RATELIMIT = 'sipwarden-ratelimit:';
+export const KERNEL_PREFIX_FALLBACK = 'sipwarden-fallback:';
+
+export const DEFAULT_CONFIG_PATH = '/etc/sipwarden/sipwarden.yml';
+
+export function defaultConfig(): Config {
+  return {
+    sip: { ports: [5060] },
+    register: { maxFailures: 10 },
+    invite: { rateLimit: { enabled: false, value: 20, unit: 'minute', burst: 10 } },
+    blocking: {
+      dynamicBlockTime: 3_600_000,
+      threshold: 3,
+      permanent: { register: true, invite: false },
+      userAgents: ['friendly-scanner', 'sipvicious', 'sipsak', 'sundayddr', 'iWar', 'sip-scan', 'VaxSIPUserAgent', 'Elite'],
+      ipv6Prefix: 64,
+    },
+    allowlist: [],
+    sources: [
+      { path: '/var/log/asterisk/messages', format: 'asterisk' },
+      { path: '/var/log/asterisk/security', format: 'asterisk' },
+    ],
+    kernel: { prefixes: [KERNEL_PREFIX_RATELIMIT, KERNEL_PREFIX_FALLBACK], evidence: 'log', nflogGroup: 5060 },
+    backend: 'nftables',
+    stateDir: '/var/lib/sipwarden',
+    notifications: { smtp: null, to: [] },
+  };
+}

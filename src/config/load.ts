@@ -1,0 +1,78 @@
+// Reads the config file and the rule files from disk; all checking is done by the pure validators.
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { SipwardenError } from '../model/errors.js';
+import { compileRuleFile, type RuleSet } from '../parse/rule-file.js';
+import { DEFAULT_CONFIG_PATH } from './defaults.js';
+import { validateConfig } from './validate.js';
+import type { Config } from './types.js';
+
+/** The rule files shipped with sipwarden (`<package>/rules`). */
+export const BUILTIN_RULES_DIR = fileURLToPath(new URL('../../rules/', import.meta.url));
+
+/** Every `*.yml` rule file in a folder, compiled; all errors of all files at once. */
+export function loadRuleSets(dir: string = BUILTIN_RULES_DIR): Map<string, RuleSet> {
+  const sets = new Map<string, RuleSet>();
+  const errors: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.yml') && !n.startsWith('sipwarden.')).sort();
+  } catch (error) {
+    throw new SipwardenError('RULES_INVALID', `cannot read rule folder ${dir}: ${(error as Error).message}`, { cause: error });
+  }
+  for (const name of names) {
+    const result = compileRuleFile(readFileSync(join(dir, name), 'utf8'), `rules/${name}`);
+    if (!result.ok) {
+      errors.push(...result.errors);
+      continue;
+    }
+    if (`${result.ruleSet.format}.yml` !== name) {
+      errors.push(`rules/${name}: format: got "${result.ruleSet.format}"; use the file's own name, "${name.slice(0, -4)}"`);
+      continue;
+    }
+    sets.set(result.ruleSet.format, result.ruleSet);
+  }
+  if (errors.length > 0) throw new SipwardenError('RULES_INVALID', `${errors.length} error(s) in rule files`, { details: errors });
+  return sets;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file read, or null when the built-in defaults are in force. */
+  path: string | null;
+}
+
+/**
+ * Loads and validates the config. With no explicit path, a missing default file means defaults;
+ * an explicit path that does not exist is an error.
+ */
+export function loadConfig(explicitPath: string | undefined, formats: readonly string[]): LoadedConfig {
+  const path = explicitPath ?? DEFAULT_CONFIG_PATH;
+  if (!existsSync(path)) {
+    if (explicitPath !== undefined) throw new SipwardenError('CONFIG_NOT_FOUND', `${path}: no such config file`);
+    return { config: validateConfig({}, { formats }).config, path: null };
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new SipwardenError('IO', `${path}: cannot read: ${(error as Error).message}`, { cause: error });
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    const where = error instanceof YAMLParseError && error.linePos !== undefined ? ` at line ${error.linePos[0].line}` : '';
+    throw new SipwardenError('CONFIG_INVALID', `${path}: not valid YAML${where}`, {
+      details: [`${path}: ${(error as Error).message.split('\n')[0] ?? ''}`],
+      cause: error,
+    });
+  }
+  const { config, errors } = validateConfig(raw, { formats });
+  if (errors.length > 0) {
+    throw new SipwardenError('CONFIG_INVALID', `${path}: ${errors.length} error(s)`, { details: errors.map((e) => `${path}: ${e}`) });
+  }
+  return { config, path };
+}

@@ -1,0 +1,47 @@
+// The validated, effective configuration every other stage reads.
+
+export type RateUnit = 'second' | 'minute' | 'hour';
+
+export interface RateLimitConfig {
+  enabled: boolean;
+  value: number;
+  unit: RateUnit;
+  burst: number;
+}
+
+export interface SourceConfig {
+  path: string;
+  format: string;
+}
+
+export interface SmtpConfig {
+  ssl: boolean;
+  host: string;
+  port: number;
+  fromName: string;
+  fromAddress: string;
+  user: string | null;
+  password: string | null;
+  passwordFile: string | null;
+}
+
+export interface Config {
+  sip: { ports: number[] };
+  register: { maxFailures: number };
+  invite: { rateLimit: RateLimitConfig };
+  blocking: {
+    /** Milliseconds. */
+    dynamicBlockTime: number;
+    threshold: number;
+    permanent: { register: boolean; invite: boolean };
+    userAgents: string[];
+    ipv6Prefix: number;
+  };
+  /** Canonical addresses and CIDRs. */
+  allowlist: string[];
+  sources: SourceConfig[];
+  kernel: { prefixes: string[]; evidence: 'log' | 'nflog'; nflogGroup: number };
+  backend: 'nftables' | 'iptables';
+  stateDir: string;
+  notifications: { smtp: SmtpConfig | null; to: string[] };
+}

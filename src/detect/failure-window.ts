@@ -1,0 +1,42 @@
+// Failed-request counting per address over a sliding window; pure, time comes with each call.
+
+/** Counts events per key within the last `windowMs`; keeps at most `limit` stamps per key. */
+export class FailureWindow {
+  private readonly stamps = new Map<string, number[]>();
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly limit: number,
+  ) {}
+
+  /** Records one failure and returns how many fall in the window ending at `time`. */
+  record(key: string, time: number): number {
+    const from = time - this.windowMs;
+    let list = this.stamps.get(key);
+    if (list === undefined) {
+      list = [];
+      this.stamps.set(key, list);
+    }
+    let drop = 0;
+    while (drop < list.length && (list[drop] ?? 0) <= from) drop++;
+    if (drop > 0) list.splice(0, drop);
+    list.push(time);
+    // Past the threshold the exact count no longer matters; capping keeps memory per attacker flat.
+    if (list.length > this.limit) list.shift();
+    return list.length;
+  }
+
+  reset(key: string): void {
+    this.stamps.delete(key);
+  }
+
+  /** Forgets keys whose newest failure left the window. */
+  prune(now: number): void {
+    const from = now - this.windowMs;
+    for (const [key, list] of this.stamps) if ((list[list.length - 1] ?? 0) <= from) this.stamps.delete(key);
+  }
+
+  get size(): number {
+    return this.stamps.size;
+  }
+}

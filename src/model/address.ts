@@ -1,0 +1,150 @@
+// Canonical addresses and ranges: the one place raw address text is validated (with ipaddr.js).
+import ipaddr from 'ipaddr.js';
+
+export type Family = 4 | 6;
+
+/** A validated network range in canonical text: `198.51.100.0/24`, `2001:db8::/48`. */
+export interface Cidr {
+  family: Family;
+  /** Canonical network address (host bits cleared). */
+  network: string;
+  length: number;
+}
+
+type Ip = ipaddr.IPv4 | ipaddr.IPv6;
+
+function toIp(text: string): Ip | null {
+  let raw = text.trim();
+  if (raw.startsWith('[') && raw.endsWith(']')) raw = raw.slice(1, -1);
+  if (raw.includes(':')) {
+    // The zone (fe80::1%eth0) names a local interface, not a different host.
+    const zone = raw.indexOf('%');
+    if (zone >= 0) raw = raw.slice(0, zone);
+    if (!ipaddr.IPv6.isValid(raw)) return null;
+    const v6 = ipaddr.IPv6.parse(raw);
+    return v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6;
+  }
+  // Only dotted quads: inet_aton forms such as `127.1` or `0x7f.1` are not what a PBX logs.
+  return ipaddr.IPv4.isValidFourPartDecimal(raw) ? ipaddr.IPv4.parse(raw) : null;
+}
+
+function format(ip: Ip): string {
+  return ip.kind() === 'ipv4' ? ip.toString() : (ip as ipaddr.IPv6).toRFC5952String();
+}
+
+const canonicalCache = new Map<string, string | null>();
+const CACHE_LIMIT = 65_536;
+
+/** Canonical form of an address (dotted IPv4; RFC 5952 IPv6; IPv4-mapped as IPv4), or null. */
+export function canonicalAddress(text: string): string | null {
+  const hit = canonicalCache.get(text);
+  if (hit !== undefined) return hit;
+  const ip = toIp(text);
+  const result = ip === null ? null : format(ip);
+  // Attack traffic repeats the same few addresses; a bounded cache keeps replay fast.
+  if (canonicalCache.size >= CACHE_LIMIT) canonicalCache.clear();
+  canonicalCache.set(text, result);
+  return result;
+}
+
+export function addressFamily(canonical: string): Family {
+  return canonical.includes(':') ? 6 : 4;
+}
+
+/** Parses `ADDR` or `ADDR/LEN`; a bare address is a host range (/32 or /128). */
+export function parseCidr(text: string): Cidr | null {
+  const trimmed = text.trim();
+  const slash = trimmed.lastIndexOf('/');
+  const addrText = slash >= 0 ? trimmed.slice(0, slash) : trimmed;
+  const ip = toIp(addrText);
+  if (ip === null) return null;
+  const family: Family = ip.kind() === 'ipv4' ? 4 : 6;
+  const max = family === 4 ? 32 : 128;
+  let length = max;
+  if (slash >= 0) {
+    const lenText = trimmed.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(lenText)) return null;
+    length = Number(lenText);
+    // An IPv4-mapped network written in IPv6 keeps its IPv4 meaning.
+    if (family === 4 && addrText.includes(':')) length -= 96;
+    if (length < 0 || length > max) return null;
+  }
+  return { family, network: networkOf(ip, length), length };
+}
+
+function networkOf(ip: Ip, length: number): string {
+  const bytes = ip.toByteArray();
+  for (let bit = length; bit < bytes.length * 8; bit++) {
+    const index = bit >> 3;
+    bytes[index] = (bytes[index] ?? 0) & ~(0x80 >> (bit & 7));
+  }
+  return format(ipaddr.fromByteArray(bytes));
+}
+
+/** Text of a range as nft and users write it: bare address for a host range, else `net/len`. */
+export function formatCidr(cidr: Cidr): string {
+  const max = cidr.family === 4 ? 32 : 128;
+  return cidr.length === max ? cidr.network : `${cidr.network}/${cidr.length}`;
+}
+
+/** The block target for an attacker: IPv4 by /32, IPv6 by the configured prefix (one host owns a /64). */
+export function blockTarget(canonical: string, ipv6Prefix: number): string {
+  if (addressFamily(canonical) === 4 || ipv6Prefix >= 128) return canonical;
+  const cidr = parseCidr(`${canonical}/${ipv6Prefix}`);
+  return cidr === null ? canonical : formatCidr(cidr);
+}
+
+/** Loopback, unspecified and the like are never attackers worth blocking. */
+export function isLoopbackOrUnspecified(canonical: string): boolean {
+  const ip = toIp(canonical);
+  if (ip === null) return false;
+  const range = ip.range();
+  return range === 'loopback' || range === 'unspecified';
+}
+
+/** A set of ranges answering "is this address inside any of them?" (allowlist, host addresses). */
+export class RangeSet {
+  private readonly v4: Array<[ipaddr.IPv4, number]> = [];
+  private readonly v6: Array<[ipaddr.IPv6, number]> = [];
+  private readonly exact = new Set<string>();
+
+  constructor(ranges: Iterable<Cidr> = []) {
+    for (const range of ranges) this.add(range);
+  }
+
+  add(range: Cidr): void {
+    const max = range.family === 4 ? 32 : 128;
+    if (range.length === max) {
+      this.exact.add(range.network);
+    } else if (range.family === 4) {
+      this.v4.push([ipaddr.IPv4.parse(range.network), range.length]);
+    } else {
+      this.v6.push([ipaddr.IPv6.parse(range.network), range.length]);
+    }
+  }
+
+  /** Whether a canonical address lies in the set. */
+  contains(canonical: string): boolean {
+    if (this.exact.has(canonical)) return true;
+    const list = addressFamily(canonical) === 4 ? this.v4 : this.v6;
+    if (list.length === 0) return false;
+    const ip = toIp(canonical);
+    if (ip === null) return false;
+    for (const [net, len] of list) if (ip.kind() === net.kind() && ip.match(net, len)) return true;
+    return false;
+  }
+
+  /** Whether a whole range (e.g. an IPv6 /64 block target) overlaps the set. */
+  overlaps(range: Cidr): boolean {
+    if (this.contains(range.network)) return true;
+    const inner = new RangeSet([range]);
+    for (const host of this.exact) if (inner.contains(host)) return true;
+    const list = range.family === 4 ? this.v4 : this.v6;
+    for (const [net] of list) if (inner.contains(format(net))) return true;
+    return false;
+  }
+
+  get size(): number {
+    return this.exact.size + this.v4.length + this.v6.length;
+  }
+}

@@ -1,0 +1,52 @@
+// Reads a whole file as lines in large chunks: the cold-log path used by replay.
+import { openSync, readSync, closeSync } from 'node:fs';
+
+const CHUNK = 4 * 1024 * 1024;
+
+/** A run of complete lines from one chunk, with the 1-based number of the first. */
+export interface LineBatch {
+  lines: string[];
+  firstLine: number;
+  /** Whether decoding met bytes that are not UTF-8 (replaced by U+FFFD). */
+  hasInvalidUtf8: boolean;
+}
+
+/** Yields the file's lines in batches; a final line without newline is included. */
+export function* readLineBatches(path: string): Generator<LineBatch> {
+  const fd = openSync(path, 'r');
+  try {
+    let buffer = Buffer.allocUnsafe(CHUNK);
+    let carry = 0;
+    let lineNumber = 1;
+    for (;;) {
+      if (carry === buffer.length) {
+        // One line longer than the buffer: grow rather than split it, so it is judged whole.
+        const bigger = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(bigger, 0, 0, carry);
+        buffer = bigger;
+      }
+      const read = readSync(fd, buffer, carry, buffer.length - carry, null);
+      const filled = carry + read;
+      if (filled === 0) return;
+      const end = read === 0 ? filled : buffer.lastIndexOf(10, filled - 1) + 1;
+      if (end === 0) {
+        carry = filled;
+        continue;
+      }
+      const text = buffer.toString('utf8', 0, end);
+      const lines = text.split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i] ?? '';
+        if (line.endsWith('\r')) lines[i] = line.slice(0, -1);
+      }
+      yield { lines, firstLine: lineNumber, hasInvalidUtf8: text.includes('\uFFFD') };
+      lineNumber += lines.length;
+      if (read === 0) return;
+      carry = filled - end;
+      buffer.copy(buffer, 0, end, filled);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
