@@ -28,10 +28,12 @@ function describe(value: unknown): string {
 }
 
 function suggestion(got: string, allowed: readonly string[]): string {
-  if (allowed.length === 0) return '';
-  const near = closest(got, [...allowed]);
+  const lower = got.toLowerCase();
+  const prefixed = lower.length >= 2 ? allowed.find((a) => a.toLowerCase().startsWith(lower) || lower.startsWith(a.toLowerCase())) : undefined;
+  const near = prefixed ?? (allowed.length === 0 ? undefined : closest(got, [...allowed]));
+  if (near === undefined) return '';
   const limit = Math.max(2, Math.floor(got.length / 3));
-  return near !== undefined && distance(got.toLowerCase(), near.toLowerCase()) <= limit ? ` (did you mean "${near}"?)` : '';
+  return prefixed !== undefined || distance(lower, near.toLowerCase()) <= limit ? ` (did you mean "${near}"?)` : '';
 }
 
 class Checker {

@@ -24,29 +24,37 @@ export function limiterParameters(limit: RateLimitConfig): LimiterParameters {
 }
 
 interface Bucket {
-  tokens: number;
+  /** Earned time in ms, capped at burst x interval; each request spends one interval. */
+  credit: number;
   last: number;
 }
 
-/** Per-source token buckets: `burst` tokens, one more every interval; a request with no token is dropped. */
+/**
+ * Per-source token buckets: `burst` tokens, one more every interval; a request with no token is
+ * dropped. Tokens are kept as earned time, as the kernel keeps them in nanoseconds, so whole
+ * milliseconds never round.
+ */
 export class InviteBucket {
   private readonly buckets = new Map<string, Bucket>();
+  private readonly capacity: number;
 
-  constructor(private readonly params: LimiterParameters) {}
+  constructor(private readonly params: LimiterParameters) {
+    this.capacity = params.intervalMs * params.burst;
+  }
 
   /** Offers one INVITE at `time`; true when accepted, false when the limiter drops it. */
   offer(key: string, time: number): boolean {
-    const { intervalMs, burst } = this.params;
+    const { intervalMs } = this.params;
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
-      bucket = { tokens: burst, last: time };
+      bucket = { credit: this.capacity, last: time };
       this.buckets.set(key, bucket);
     } else if (time > bucket.last) {
-      bucket.tokens = Math.min(burst, bucket.tokens + (time - bucket.last) / intervalMs);
+      bucket.credit = Math.min(this.capacity, bucket.credit + (time - bucket.last));
       bucket.last = time;
     }
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    if (bucket.credit >= intervalMs) {
+      bucket.credit -= intervalMs;
       return true;
     }
     return false;
@@ -54,8 +62,7 @@ export class InviteBucket {
 
   /** Forgets buckets that have refilled completely: they behave exactly like new ones. */
   prune(now: number): void {
-    const fullAfter = this.params.intervalMs * this.params.burst;
-    for (const [key, bucket] of this.buckets) if (now - bucket.last >= fullAfter) this.buckets.delete(key);
+    for (const [key, bucket] of this.buckets) if (bucket.credit + (now - bucket.last) >= this.capacity) this.buckets.delete(key);
   }
 
   get size(): number {
