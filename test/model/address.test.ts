@@ -1,0 +1,51 @@
+// Canonical addresses: every written form in, one spelling out; ranges validated.
+import { describe, expect, test } from '@jest/globals';
+import { blockTarget, canonicalAddress, formatCidr, parseCidr, RangeSet } from '../../src/model/address.js';
+
+describe('canonicalAddress', () => {
+  test.each([
+    ['198.51.100.8', '198.51.100.8'],
+    ['2001:DB8::5', '2001:db8::5'],
+    ['2001:0db8:0000:0000:0000:0000:0000:0005', '2001:db8::5'],
+    ['[2001:db8::5]', '2001:db8::5'],
+    ['::ffff:198.51.100.8', '198.51.100.8'],
+    ['::FFFF:c633:6408', '198.51.100.8'],
+    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+    ['fe80::1%eth0', 'fe80::1'],
+  ])('%s -> %s', (input, output) => {
+    expect(canonicalAddress(input)).toBe(output);
+  });
+
+  test.each(['300.1.1.1', '1.2.3', '127.1', '0x7f.0.0.1', 'example.com', '', '2001:db8::5::1', '1.2.3.4:5060'])('rejects %j', (input) => {
+    expect(canonicalAddress(input)).toBeNull();
+  });
+});
+
+describe('parseCidr', () => {
+  test('clears host bits and keeps IPv4-mapped ranges IPv4', () => {
+    expect(parseCidr('198.51.100.77/24')).toEqual({ family: 4, network: '198.51.100.0', length: 24 });
+    expect(parseCidr('2001:db8:bad:1::5/48')).toEqual({ family: 6, network: '2001:db8:bad::', length: 48 });
+    expect(parseCidr('::ffff:192.0.2.0/120')).toEqual({ family: 4, network: '192.0.2.0', length: 24 });
+    expect(formatCidr(parseCidr('192.0.2.1')!)).toBe('192.0.2.1');
+  });
+  test.each(['1.2.3.4/40', '2001:db8::/129', '1.2.3.4/', '1.2.3.4/-1', '1.2.3.4/2a'])('rejects %j', (input) => {
+    expect(parseCidr(input)).toBeNull();
+  });
+});
+
+test('blockTarget groups IPv6 by prefix and leaves IPv4 whole', () => {
+  expect(blockTarget('198.51.100.8', 64)).toBe('198.51.100.8');
+  expect(blockTarget('2001:db8:1:2:3:4:5:6', 64)).toBe('2001:db8:1:2::/64');
+  expect(blockTarget('2001:db8:1:2:3:4:5:6', 128)).toBe('2001:db8:1:2:3:4:5:6');
+});
+
+test('RangeSet answers membership and overlap', () => {
+  const set = new RangeSet(['198.51.100.0/24', '2001:db8:1::/48', '192.0.2.10'].map((t) => parseCidr(t)!));
+  expect(set.contains('198.51.100.200')).toBe(true);
+  expect(set.contains('198.51.101.1')).toBe(false);
+  expect(set.contains('2001:db8:1:ffff::1')).toBe(true);
+  expect(set.contains('192.0.2.10')).toBe(true);
+  expect(set.overlaps(parseCidr('192.0.2.0/24')!)).toBe(true);
+  expect(set.overlaps(parseCidr('2001:db8::/32')!)).toBe(true);
+  expect(set.overlaps(parseCidr('203.0.113.0/24')!)).toBe(false);
+});
