@@ -1,0 +1,94 @@
+// Journal entries as stored: one JSON object per line; and the fixed-size index record per entry.
+import { addressFamily } from '../../model/address.js';
+import { EVENT_KINDS, isEventKind, type EventKind } from '../../model/event.js';
+import ipaddr from 'ipaddr.js';
+
+/** One attack, as journaled. */
+export interface JournalEntry {
+  /** ms since epoch */
+  time: number;
+  attacker: string;
+  victim: string | null;
+  kind: EventKind;
+  userAgent: string | null;
+  user: string | null;
+  /** The file, `kernel` or `nflog:GROUP` the evidence came from. */
+  source: string;
+  rule: string;
+}
+
+export function entryToLine(entry: JournalEntry): string {
+  return `${JSON.stringify({
+    time: new Date(entry.time).toISOString(),
+    attacker: entry.attacker,
+    victim: entry.victim,
+    kind: entry.kind,
+    userAgent: entry.userAgent,
+    user: entry.user,
+    source: entry.source,
+    rule: entry.rule,
+  })}\n`;
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+/** The entry on one stored line, or null for a torn or foreign line. */
+export function lineToEntry(line: string): JournalEntry | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof raw !== 'object' || raw === null) return null;
+  const r = raw as Record<string, unknown>;
+  const time = typeof r.time === 'string' ? Date.parse(r.time) : NaN;
+  if (Number.isNaN(time) || typeof r.attacker !== 'string' || typeof r.kind !== 'string' || !isEventKind(r.kind)) return null;
+  return {
+    time,
+    attacker: r.attacker,
+    victim: stringOrNull(r.victim),
+    kind: r.kind,
+    userAgent: stringOrNull(r.userAgent),
+    user: stringOrNull(r.user),
+    source: stringOrNull(r.source) ?? '',
+    rule: stringOrNull(r.rule) ?? '',
+  };
+}
+
+/**
+ * Index record, 40 bytes: time f64 | offset f64 | length u32 | kind u8 | family u8 | pad u16 |
+ * address 16 bytes. Queries scan these instead of parsing JSON, and read only the page's lines.
+ */
+export const INDEX_RECORD_SIZE = 40;
+
+export function kindCode(kind: EventKind): number {
+  return EVENT_KINDS.indexOf(kind);
+}
+
+export function kindFromCode(code: number): EventKind | null {
+  return EVENT_KINDS[code] ?? null;
+}
+
+/** The 16 address bytes of a canonical address (IPv4 in the first 4). */
+export function addressBytes(canonical: string): Uint8Array {
+  const out = new Uint8Array(16);
+  try {
+    out.set(ipaddr.parse(canonical).toByteArray());
+  } catch {
+    // A non-address attacker cannot be stored by the daemon; zeros match no query.
+  }
+  return out;
+}
+
+export function encodeIndexRecord(target: Buffer, at: number, entry: JournalEntry, offset: number, length: number): void {
+  target.writeDoubleLE(entry.time, at);
+  target.writeDoubleLE(offset, at + 8);
+  target.writeUInt32LE(length, at + 16);
+  target.writeUInt8(kindCode(entry.kind), at + 20);
+  target.writeUInt8(addressFamily(entry.attacker), at + 21);
+  target.writeUInt16LE(0, at + 22);
+  target.set(addressBytes(entry.attacker), at + 24);
+}

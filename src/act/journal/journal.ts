@@ -1,0 +1,232 @@
+// The append-only attack journal: daily JSON Lines segments with a binary index beside each.
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeIndexRecord, entryToLine, INDEX_RECORD_SIZE, lineToEntry, type JournalEntry } from './entry.js';
+import { planQuery, type IndexedSegment, type JournalQuery } from './query.js';
+
+export interface JournalPage {
+  total: number;
+  page: number;
+  pages: number;
+  perPage: number;
+  entries: JournalEntry[];
+}
+
+export interface JournalOptions {
+  /** Read-only journals (the CLI without a daemon) never write, repair or prune. */
+  readOnly?: boolean;
+}
+
+/** A segment's index grows in place; doubling keeps appends O(1) amortised. */
+class GrowableIndex {
+  private buffer: Buffer;
+  length = 0;
+  constructor(initial: Buffer) {
+    this.buffer = Buffer.alloc(Math.max(4096, initial.length * 2));
+    initial.copy(this.buffer);
+    this.length = initial.length;
+  }
+  reserve(extra: number): Buffer {
+    if (this.length + extra > this.buffer.length) {
+      const bigger = Buffer.alloc(Math.max(this.buffer.length * 2, this.length + extra));
+      this.buffer.copy(bigger, 0, 0, this.length);
+      this.buffer = bigger;
+    }
+    return this.buffer;
+  }
+  view(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
+}
+
+interface Segment {
+  name: string;
+  index: GrowableIndex;
+  /** Bytes in the .jsonl file. */
+  size: number;
+}
+
+const SEGMENT = /^(\d{4}-\d\d-\d\d)\.jsonl$/;
+
+function dayOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+export class Journal {
+  /** Torn or unreadable lines found when opening (a power cut mid-write), per segment. */
+  readonly problems: string[] = [];
+  private readonly segments = new Map<string, Segment>();
+  private readonly fds = new Map<string, { data: number; index: number }>();
+
+  private constructor(
+    private readonly dir: string,
+    private readonly readOnly: boolean,
+  ) {}
+
+  /** Opens (and with write access creates, mode 0700) the journal folder. */
+  static open(dir: string, options: JournalOptions = {}): Journal {
+    const journal = new Journal(dir, options.readOnly === true);
+    if (!journal.readOnly) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (existsSync(dir)) {
+      for (const file of readdirSync(dir).sort()) {
+        const m = SEGMENT.exec(file);
+        if (m !== null) journal.load(m[1] as string);
+      }
+    }
+    return journal;
+  }
+
+  private path(name: string, ext: 'jsonl' | 'idx'): string {
+    return join(this.dir, `${name}.${ext}`);
+  }
+
+  private load(name: string): void {
+    const data = readFileSync(this.path(name, 'jsonl'));
+    let size = data.length;
+    if (size > 0 && data[size - 1] !== 10) {
+      this.problems.push(`${name}.jsonl: the last line is torn (no newline at byte ${size}); it is skipped`);
+      if (!this.readOnly) {
+        // End the torn line so the next entry starts cleanly; readers skip the torn text.
+        const fd = openSync(this.path(name, 'jsonl'), 'a', 0o600);
+        writeSync(fd, '\n');
+        closeSync(fd);
+        size += 1;
+      }
+    }
+    const idxPath = this.path(name, 'idx');
+    let index: Buffer = existsSync(idxPath) ? readFileSync(idxPath) : Buffer.alloc(0);
+    const complete = data.lastIndexOf(10) + 1;
+    const whole = index.length % INDEX_RECORD_SIZE === 0;
+    const indexedUpTo = !whole || index.length === 0 ? 0 : index.readDoubleLE(index.length - 32) + index.readUInt32LE(index.length - 24);
+    // A crash between the data write and the index write leaves them apart: rebuild from the data.
+    const consistent = whole && indexedUpTo === complete;
+    if (!consistent) {
+      index = this.rebuildIndex(name, data);
+      if (!this.readOnly) {
+        const fd = openSync(idxPath, 'w', 0o600);
+        writeSync(fd, index);
+        closeSync(fd);
+      }
+    }
+    this.segments.set(name, { name, index: new GrowableIndex(index), size });
+  }
+
+  private rebuildIndex(name: string, data: Buffer): Buffer {
+    const records: Buffer[] = [];
+    let start = 0;
+    let bad = 0;
+    while (start < data.length) {
+      let end = data.indexOf(10, start);
+      if (end < 0) end = data.length;
+      const entry = lineToEntry(data.toString('utf8', start, end));
+      if (entry === null) {
+        if (end > start) bad++;
+      } else {
+        const record = Buffer.alloc(INDEX_RECORD_SIZE);
+        encodeIndexRecord(record, 0, entry, start, end + 1 - start);
+        records.push(record);
+      }
+      start = end + 1;
+    }
+    if (bad > 0) this.problems.push(`${name}.jsonl: ${bad} unreadable line(s) skipped`);
+    return Buffer.concat(records);
+  }
+
+  private open(name: string): { data: number; index: number } {
+    let fds = this.fds.get(name);
+    if (fds === undefined) {
+      fds = { data: openSync(this.path(name, 'jsonl'), 'a', 0o600), index: openSync(this.path(name, 'idx'), 'a', 0o600) };
+      this.fds.set(name, fds);
+      if (!this.segments.has(name)) this.segments.set(name, { name, index: new GrowableIndex(Buffer.alloc(0)), size: fstatSync(fds.data).size });
+    }
+    return fds;
+  }
+
+  /** Appends entries; each costs one line and one index record, never a rewrite. */
+  append(entries: readonly JournalEntry[]): void {
+    if (this.readOnly) throw new Error('journal opened read-only');
+    const byDay = new Map<string, JournalEntry[]>();
+    for (const entry of entries) {
+      const day = dayOf(entry.time);
+      const list = byDay.get(day);
+      if (list === undefined) byDay.set(day, [entry]);
+      else list.push(entry);
+    }
+    for (const [day, list] of byDay) {
+      const fds = this.open(day);
+      const segment = this.segments.get(day) as Segment;
+      const lines = list.map(entryToLine);
+      const text = Buffer.from(lines.join(''));
+      const buffer = segment.index.reserve(list.length * INDEX_RECORD_SIZE);
+      const first = segment.index.length;
+      let offset = segment.size;
+      list.forEach((entry, i) => {
+        const length = Buffer.byteLength(lines[i] as string);
+        encodeIndexRecord(buffer, first + i * INDEX_RECORD_SIZE, entry, offset, length);
+        offset += length;
+      });
+      // Data first: an index record never points past the data it describes.
+      writeSync(fds.data, text);
+      writeSync(fds.index, buffer, first, list.length * INDEX_RECORD_SIZE);
+      segment.index.length += list.length * INDEX_RECORD_SIZE;
+      segment.size = offset;
+    }
+  }
+
+  /** Matching entries, newest first, with the total count. */
+  query(query: JournalQuery): JournalPage {
+    const segments: IndexedSegment[] = [...this.segments.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((s) => ({ name: s.name, index: s.index.view() }));
+    const plan = planQuery(segments, query);
+    const entries: JournalEntry[] = [];
+    for (const location of plan.locations) {
+      const fd = openSync(this.path(location.segment, 'jsonl'), 'r');
+      try {
+        const buffer = Buffer.alloc(location.length);
+        readSync(fd, buffer, 0, location.length, location.offset);
+        const entry = lineToEntry(buffer.toString('utf8'));
+        if (entry !== null) entries.push(entry);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    return { total: plan.total, page: plan.page, pages: plan.pages, perPage: plan.perPage, entries };
+  }
+
+  /** Removes whole segments older than the retention; returns their names. */
+  prune(now: number, retentionDays: number): string[] {
+    if (this.readOnly) return [];
+    const oldest = dayOf(now - retentionDays * 86_400_000);
+    const removed: string[] = [];
+    for (const name of [...this.segments.keys()]) {
+      if (name >= oldest) continue;
+      const fds = this.fds.get(name);
+      if (fds !== undefined) {
+        closeSync(fds.data);
+        closeSync(fds.index);
+        this.fds.delete(name);
+      }
+      rmSync(this.path(name, 'jsonl'), { force: true });
+      rmSync(this.path(name, 'idx'), { force: true });
+      this.segments.delete(name);
+      removed.push(name);
+    }
+    return removed;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const s of this.segments.values()) n += s.index.length / INDEX_RECORD_SIZE;
+    return n;
+  }
+
+  close(): void {
+    for (const fds of this.fds.values()) {
+      closeSync(fds.data);
+      closeSync(fds.index);
+    }
+    this.fds.clear();
+  }
+}
+
