@@ -65,7 +65,8 @@ export class LineParser {
       const groups = match.groups ?? {};
       if (rule.hasPrefix) {
         const prefix = (groups.prefix ?? '').trim();
-        if (this.prefixes !== 'any' && !this.prefixes.has(prefix)) return { type: 'unmatched' };
+        // Another rule (another format, in auto mode) may still own the line.
+        if (this.prefixes !== 'any' && !this.prefixes.has(prefix)) continue;
       }
       const attacker = canonicalAddress(groups.attacker ?? '');
       if (attacker === null) return { type: 'malformed', reason: 'bad-address', rule: rule.id };

@@ -1,5 +1,5 @@
 // The append-only attack journal: daily JSON Lines segments with a binary index beside each.
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeIndexRecord, entryToLine, INDEX_RECORD_SIZE, lineToEntry, type JournalEntry } from './entry.js';
 import { planQuery, type IndexedSegment, type JournalQuery } from './query.js';
@@ -48,6 +48,24 @@ interface Segment {
 
 const SEGMENT = /^(\d{4}-\d\d-\d\d)\.jsonl$/;
 
+/** Bytes up to and including the last newline, read from the file's tail only. */
+function completeLength(path: string, size: number): number {
+  if (size === 0) return 0;
+  const fd = openSync(path, 'r');
+  try {
+    const block = Buffer.alloc(65_536);
+    for (let end = size; end > 0; end -= block.length) {
+      const start = Math.max(0, end - block.length);
+      readSync(fd, block, 0, end - start, start);
+      const at = block.subarray(0, end - start).lastIndexOf(10);
+      if (at >= 0) return start + at + 1;
+    }
+    return 0;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function dayOf(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
@@ -81,13 +99,14 @@ export class Journal {
   }
 
   private load(name: string): void {
-    const data = readFileSync(this.path(name, 'jsonl'));
-    let size = data.length;
-    if (size > 0 && data[size - 1] !== 10) {
-      this.problems.push(`${name}.jsonl: the last line is torn (no newline at byte ${size}); it is skipped`);
+    const dataPath = this.path(name, 'jsonl');
+    let size = statSync(dataPath).size;
+    const complete = completeLength(dataPath, size);
+    if (complete < size) {
+      this.problems.push(`${name}.jsonl: the last line is torn (no newline after byte ${complete}); it is skipped`);
       if (!this.readOnly) {
         // End the torn line so the next entry starts cleanly; readers skip the torn text.
-        const fd = openSync(this.path(name, 'jsonl'), 'a', 0o600);
+        const fd = openSync(dataPath, 'a', 0o600);
         writeSync(fd, '\n');
         closeSync(fd);
         size += 1;
@@ -95,13 +114,11 @@ export class Journal {
     }
     const idxPath = this.path(name, 'idx');
     let index: Buffer = existsSync(idxPath) ? readFileSync(idxPath) : Buffer.alloc(0);
-    const complete = data.lastIndexOf(10) + 1;
     const whole = index.length % INDEX_RECORD_SIZE === 0;
     const indexedUpTo = !whole || index.length === 0 ? 0 : index.readDoubleLE(index.length - 32) + index.readUInt32LE(index.length - 24);
     // A crash between the data write and the index write leaves them apart: rebuild from the data.
-    const consistent = whole && indexedUpTo === complete;
-    if (!consistent) {
-      index = this.rebuildIndex(name, data);
+    if (!whole || indexedUpTo !== complete) {
+      index = this.rebuildIndex(name, readFileSync(dataPath));
       if (!this.readOnly) {
         const fd = openSync(idxPath, 'w', 0o600);
         writeSync(fd, index);

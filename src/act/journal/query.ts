@@ -50,6 +50,7 @@ export function planQuery(segments: readonly IndexedSegment[], query: JournalQue
   const kind = query.kind === undefined ? -1 : kindCode(query.kind);
   const family = query.attacker === undefined ? 0 : addressFamily(query.attacker);
   const wanted = query.attacker === undefined ? null : Buffer.from(addressBytes(query.attacker));
+  const firstWord = wanted === null ? 0 : wanted.readUInt32LE(0);
   let total = 0;
   const locations: EntryLocation[] = [];
   // Newest first: segments are named by day, so walk them and their records backwards.
@@ -59,7 +60,11 @@ export function planQuery(segments: readonly IndexedSegment[], query: JournalQue
       const time = index.readDoubleLE(at);
       if (time < since || time >= until) continue;
       if (kind >= 0 && index[at + 20] !== kind) continue;
-      if (wanted !== null && (index[at + 21] !== family || index.compare(wanted, 0, 16, at + 24, at + 40) !== 0)) continue;
+      if (wanted !== null) {
+        // The first word rules out nearly every other address before the full comparison.
+        if (index[at + 21] !== family || index.readUInt32LE(at + 24) !== firstWord) continue;
+        if (index.compare(wanted, 0, 16, at + 24, at + 40) !== 0) continue;
+      }
       if (total >= skip && locations.length < perPage) {
         locations.push({ segment: name, offset: index.readDoubleLE(at + 8), length: index.readUInt32LE(at + 16), time });
       }

@@ -1,0 +1,312 @@
+// Pure: enforcer settings and kernel elements -> nft scripts (for `nft -f -`), and `nft -j` listings -> elements.
+//
+// The table, `inet sipwarden`, is the only one sipwarden touches. Its base chain hooks prerouting at raw
+// priority, so a blocked flood costs no conntrack entries. Rule order: loopback and the allowlist
+// accept; the denylist and dynamic blocks drop (counted); then the INVITE limiter.
+//
+// The INVITE limiter matches UDP and TCP packets to the SIP ports whose payload starts with `INVITE `
+// (`@ih,0,56`: the first 7 bytes after the transport header, Linux 5.16+), keeps one token bucket per
+// source in a dynamic set (`update @limiter4 { ip saddr limit rate over V/U burst B packets }`), and
+// sends over-limit packets to `ratelimit`, which drops and counts them and logs the first one of each
+// episode: `episode4/6` remember the sources logged, and every drop refreshes the entry, so an entry
+// (an episode) ends one unit after the last drop. A full limiter set cannot take a new source (the
+// kernel's update then does not match): such sources share the `fallback` limit and are logged at
+// most once a second, so a full set never means "unlimited".
+//
+// What the kernel cannot see: INVITEs over TLS (limited from log evidence by the same model), and a
+// User-Agent anywhere in the payload (nftables has no string search): the nft backend blocks scanners
+// through the user-agent detector, from log or NFLOG evidence; the iptables backend also drops them
+// in the kernel with a string match. A TCP segment dropped by the limiter is retransmitted, often
+// merged with the requests behind it, so TCP floods are slowed rather than cut to an exact count.
+import { addressFamily, canonicalAddress } from '../../model/address.js';
+import { KERNEL_PREFIX_FALLBACK, KERNEL_PREFIX_RATELIMIT } from '../../config/defaults.js';
+import type { EnforcerSettings } from './backend.js';
+import type { ElementChange, ElementDiff, ElementMap, SetChoice, SetLayout } from './elements.js';
+
+export const NFT_FAMILY = 'inet';
+export const NFT_TABLE = 'sipwarden';
+const TABLE = `${NFT_FAMILY} ${NFT_TABLE}`;
+/** `INVITE ` (with its space) as the hex the payload match compares with. */
+const INVITE_HEX = '0x494e5649544520';
+/** Elements per `add element` line, so an error points near its element. */
+const CHUNK = 5000;
+/** Set timeouts shorter than this are raised to it (an element must outlive the transaction). */
+const MIN_TIMEOUT_MS = 1000;
+
+const set = (name: string, interval: boolean): SetChoice => ({ set: name, interval });
+
+/** The nft backend's sets for allowlist, denylist and dynamic blocks (hosts and ranges apart). */
+export const NFT_LAYOUT: SetLayout = {
+  sets: [
+    set('allow4', true),
+    set('allow6', true),
+    set('deny4', true),
+    set('deny6', true),
+    set('block4', false),
+    set('block6', false),
+    set('blocknet4', true),
+    set('blocknet6', true),
+  ],
+  choose(list, cidr) {
+    const host = cidr.length === (cidr.family === 4 ? 32 : 128);
+    if (list === 'dynamic') return host ? set(`block${cidr.family}`, false) : set(`blocknet${cidr.family}`, true);
+    return set(`${list}${cidr.family}`, true);
+  },
+};
+
+export const NFT_INTERVAL_SETS: ReadonlySet<string> = new Set(NFT_LAYOUT.sets.filter((s) => s.interval).map((s) => s.set));
+const TIMEOUT_SETS: ReadonlySet<string> = new Set(['block4', 'block6', 'blocknet4', 'blocknet6']);
+
+/** The table's declarations and chains, without elements. */
+export interface NftStructure {
+  /** The `table inet sipwarden { ... }` block. */
+  text: string;
+  /** Fingerprint of `text`, carried in a rule comment so reconcile can tell an out-of-date table. */
+  fingerprint: string;
+  /** Rules each chain holds. */
+  chains: Record<string, number>;
+  /** Every set the table declares. */
+  sets: string[];
+}
+
+/** FNV-1a, 32 bits: a stable fingerprint without node:crypto. */
+function fingerprint(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
+}
+
+function logStatement(prefix: string, settings: EnforcerSettings): string {
+  const quoted = `"${prefix} "`;
+  return settings.evidence === 'nflog' ? `log prefix ${quoted} group ${settings.nflogGroup}` : `log prefix ${quoted} level warn`;
+}
+
+/** The limiter set's timeout: a bucket idle this long has refilled, so forgetting it changes nothing. */
+export function limiterTimeoutMs(settings: EnforcerSettings): number {
+  const limiter = settings.limiter;
+  if (limiter === null) return MIN_TIMEOUT_MS;
+  return Math.max(MIN_TIMEOUT_MS, Math.ceil(limiter.intervalMs * limiter.burst));
+}
+
+/** The table's sets, limits, counters and chains for the given settings. */
+export function nftStructure(settings: EnforcerSettings): NftStructure {
+  const sizes = settings.setSizes;
+  const lines: string[] = [];
+  const counters = ['deny_drop', 'block_drop'];
+  const declarations: string[] = [];
+  const declare = (name: string, family: 4 | 6, flags: string, size: number, timeoutMs?: number): void => {
+    const type = family === 4 ? 'ipv4_addr' : 'ipv6_addr';
+    const timeout = timeoutMs === undefined ? '' : ` timeout ${timeoutMs}ms;`;
+    declarations.push(`\tset ${name} { type ${type}; flags ${flags};${timeout} size ${size}; }`);
+  };
+  for (const family of [4, 6] as const) {
+    declare(`allow${family}`, family, 'interval', sizes.lists);
+    declare(`deny${family}`, family, 'interval', sizes.lists);
+    declare(`block${family}`, family, 'timeout', sizes.blocks);
+    declare(`blocknet${family}`, family, 'interval,timeout', sizes.blocks);
+  }
+  const chains: Array<{ name: string; base?: string; rules: string[] }> = [];
+  const pre: string[] = ['iif "lo" accept comment "sipwarden ruleset FINGERPRINT"'];
+  pre.push('ip saddr @allow4 accept', 'ip6 saddr @allow6 accept');
+  pre.push('ip saddr @deny4 counter name "deny_drop" drop', 'ip6 saddr @deny6 counter name "deny_drop" drop');
+  for (const s of ['block4', 'blocknet4']) pre.push(`ip saddr @${s} counter name "block_drop" drop`);
+  for (const s of ['block6', 'blocknet6']) pre.push(`ip6 saddr @${s} counter name "block_drop" drop`);
+  const limiter = settings.limiter;
+  const sets = NFT_LAYOUT.sets.map((s) => s.set);
+  let limitDeclaration = '';
+  if (limiter !== null && settings.ports.length > 0) {
+    counters.push('ratelimit_drop', 'ratelimit_logged', 'fallback_drop', 'fallback_logged');
+    const limiterTimeout = limiterTimeoutMs(settings);
+    for (const family of [4, 6] as const) {
+      declare(`limiter${family}`, family, 'dynamic,timeout', sizes.limiter, limiterTimeout);
+      declare(`episode${family}`, family, 'dynamic,timeout', sizes.limiter, Math.max(MIN_TIMEOUT_MS, limiter.unitMs));
+      sets.push(`limiter${family}`, `episode${family}`);
+    }
+    limitDeclaration = `\tlimit fallback { rate ${limiter.nftRate} }`;
+    const ports = [...settings.ports].sort((a, b) => a - b).join(', ');
+    pre.push(`meta l4proto { tcp, udp } th dport { ${ports} } @ih,0,56 ${INVITE_HEX} jump invite`);
+    chains.push({
+      name: 'invite',
+      rules: [
+        `update @limiter4 { ip saddr limit rate ${limiter.nftRate} } goto ratelimit`,
+        `update @limiter6 { ip6 saddr limit rate ${limiter.nftRate} } goto ratelimit`,
+        // Only sources the limiter set could not take (it is full) reach these two rules over the limit.
+        'ip saddr != @limiter4 limit name "fallback" goto fallback',
+        'ip6 saddr != @limiter6 limit name "fallback" goto fallback',
+      ],
+    });
+    chains.push({
+      name: 'ratelimit',
+      rules: [
+        'ip saddr @episode4 update @episode4 { ip saddr } counter name "ratelimit_drop" drop',
+        'ip6 saddr @episode6 update @episode6 { ip6 saddr } counter name "ratelimit_drop" drop',
+        `update @episode4 { ip saddr } counter name "ratelimit_logged" ${logStatement(KERNEL_PREFIX_RATELIMIT, settings)}`,
+        `update @episode6 { ip6 saddr } counter name "ratelimit_logged" ${logStatement(KERNEL_PREFIX_RATELIMIT, settings)}`,
+        'counter name "ratelimit_drop" drop',
+      ],
+    });
+    chains.push({
+      name: 'fallback',
+      rules: [
+        `limit rate 1/second burst 1 packets counter name "fallback_logged" ${logStatement(KERNEL_PREFIX_FALLBACK, settings)}`,
+        'counter name "fallback_drop" drop',
+      ],
+    });
+  }
+  chains.unshift({ name: 'prerouting', base: 'type filter hook prerouting priority raw; policy accept;', rules: pre });
+
+  lines.push(`table ${TABLE} {`);
+  for (const counter of counters) lines.push(`\tcounter ${counter} { }`);
+  if (limitDeclaration !== '') lines.push(limitDeclaration);
+  lines.push(...declarations);
+  for (const chain of chains) {
+    lines.push(`\tchain ${chain.name} {`);
+    if (chain.base !== undefined) lines.push(`\t\t${chain.base}`);
+    for (const rule of chain.rules) lines.push(`\t\t${rule}`);
+    lines.push('\t}');
+  }
+  lines.push('}');
+  const draft = lines.join('\n');
+  const print = fingerprint(draft);
+  return {
+    text: draft.replace('FINGERPRINT', print),
+    fingerprint: print,
+    chains: Object.fromEntries(chains.map((c) => [c.name, c.rules.length])),
+    sets,
+  };
+}
+
+function timeoutText(until: number | null, now: number): string {
+  return until === null ? '' : ` timeout ${Math.max(MIN_TIMEOUT_MS, Math.round(until - now))}ms`;
+}
+
+/** Element lines for one operation, chunked; `withTimeout` adds each element's remaining time. */
+function elementLines(op: 'add' | 'delete', changes: readonly ElementChange[], now: number, withTimeout: boolean): string[] {
+  const bySet = new Map<string, ElementChange[]>();
+  for (const change of changes) {
+    const list = bySet.get(change.set) ?? [];
+    list.push(change);
+    bySet.set(change.set, list);
+  }
+  const lines: string[] = [];
+  for (const [name, list] of bySet) {
+    for (let i = 0; i < list.length; i += CHUNK) {
+      const items = list.slice(i, i + CHUNK).map((c) => c.value + (withTimeout && TIMEOUT_SETS.has(name) ? timeoutText(c.until, now) : ''));
+      lines.push(`${op} element ${TABLE} ${name} { ${items.join(', ')} }`);
+    }
+  }
+  return lines;
+}
+
+/** Every element of `elements` as `add element` lines, with remaining time for dynamic blocks. */
+function addAll(elements: ElementMap, now: number): string[] {
+  const changes: ElementChange[] = [];
+  for (const [name, values] of elements) for (const [value, until] of values) changes.push({ set: name, value, until });
+  return elementLines('add', changes, now, true);
+}
+
+/** The whole table in one transaction: created if missing, replaced if present, with its elements. */
+export function nftFullScript(settings: EnforcerSettings, elements: ElementMap, now: number): string {
+  const structure = nftStructure(settings);
+  // `table` then `delete table` makes the load work whether or not the table exists.
+  return [`table ${TABLE}`, `delete table ${TABLE}`, structure.text, ...addAll(elements, now), ''].join('\n');
+}
+
+/**
+ * Element changes in one transaction; never an error for an element that exists or is already gone:
+ * a removal first adds the element (a no-op when present), a refresh removes and re-adds it.
+ */
+export function nftChangeScript(diff: ElementDiff, now: number): string {
+  const removeFirst = elementLines('add', diff.remove, now, true).concat(elementLines('delete', diff.remove, now, false));
+  const lines = [
+    // An interval set refuses a range over an element it holds: delete those first (they exist: just read).
+    ...elementLines('delete', diff.superseded, now, false),
+    ...removeFirst,
+    ...elementLines('add', diff.refresh, now, true),
+    ...elementLines('delete', diff.refresh, now, false),
+    ...elementLines('add', diff.refresh, now, true),
+    ...elementLines('add', diff.add, now, true),
+  ];
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+/** Removes sipwarden's table, and nothing else; not an error when it is absent. */
+export function nftTeardownScript(): string {
+  return `table ${TABLE}\ndelete table ${TABLE}\n`;
+}
+
+/** What `nft -j list table inet sipwarden` says about the table. */
+export interface NftListing {
+  /** Fingerprint from the first rule's comment, or null when the rule is missing. */
+  fingerprint: string | null;
+  /** Rules per chain. */
+  chains: Record<string, number>;
+  sets: Map<string, { size: number | null; elements: Map<string, number | null> }>;
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+function isObject(value: Json | undefined): value is { [key: string]: Json } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** An element value as the kernel lists it, in the text nft takes back; null when not an address. */
+function elementValue(value: Json | undefined): string | null {
+  if (typeof value === 'string') return canonicalAddress(value);
+  if (!isObject(value)) return null;
+  const prefix = value['prefix'];
+  if (isObject(prefix) && typeof prefix['addr'] === 'string' && typeof prefix['len'] === 'number') {
+    const addr = canonicalAddress(prefix['addr']);
+    return addr === null ? null : `${addr}/${prefix['len']}`;
+  }
+  const range = value['range'];
+  if (Array.isArray(range) && typeof range[0] === 'string' && typeof range[1] === 'string') {
+    const from = canonicalAddress(range[0]);
+    const to = canonicalAddress(range[1]);
+    return from === null || to === null || addressFamily(from) !== addressFamily(to) ? null : `${from}-${to}`;
+  }
+  return null;
+}
+
+/** Parses `nft -j list table` output; element expiries become ms since epoch relative to `now`. */
+export function parseNftListing(text: string, now: number): NftListing {
+  const root = JSON.parse(text) as Json;
+  const items = isObject(root) && Array.isArray(root['nftables']) ? root['nftables'] : [];
+  const listing: NftListing = { fingerprint: null, chains: {}, sets: new Map() };
+  for (const item of items) {
+    if (!isObject(item)) continue;
+    const chain = item['chain'];
+    if (isObject(chain) && typeof chain['name'] === 'string') listing.chains[chain['name']] = 0;
+    const rule = item['rule'];
+    if (isObject(rule) && typeof rule['chain'] === 'string') {
+      listing.chains[rule['chain']] = (listing.chains[rule['chain']] ?? 0) + 1;
+      const comment = rule['comment'];
+      const match = typeof comment === 'string' ? /^sipwarden ruleset ([0-9a-f]{8})$/.exec(comment) : null;
+      if (match !== null && rule['chain'] === 'prerouting') listing.fingerprint = match[1] ?? null;
+    }
+    const s = item['set'];
+    if (isObject(s) && typeof s['name'] === 'string') {
+      const elements = new Map<string, number | null>();
+      const elems = Array.isArray(s['elem']) ? s['elem'] : [];
+      for (const raw of elems) {
+        const inner = isObject(raw) && isObject(raw['elem']) ? raw['elem'] : null;
+        const value = elementValue(inner === null ? raw : inner['val']);
+        if (value === null) continue;
+        const expires = inner !== null && typeof inner['expires'] === 'number' ? inner['expires'] : null;
+        elements.set(value, expires === null ? null : now + expires * 1000);
+      }
+      listing.sets.set(s['name'], { size: typeof s['size'] === 'number' ? s['size'] : null, elements });
+    }
+  }
+  return listing;
+}
+
+/** Whether a listed table is the one `structure` describes (same fingerprint, every chain and set whole). */
+export function listingMatches(listing: NftListing, structure: NftStructure): boolean {
+  if (listing.fingerprint !== structure.fingerprint) return false;
+  for (const [chain, rules] of Object.entries(structure.chains)) if (listing.chains[chain] !== rules) return false;
+  return structure.sets.every((name) => listing.sets.has(name));
+}

@@ -1,0 +1,231 @@
+// The nftables backend: every change is one `nft -f -` transaction; state is read back with `nft -j`.
+import { SipwardenError } from '../../model/errors.js';
+import type { Decision } from '../../model/decision.js';
+import {
+  applyDecisions,
+  type ApplyResult,
+  type DesiredState,
+  type EnforcerBackend,
+  type EnforcerSettings,
+  type ReconcileResult,
+  type SetFill,
+} from './backend.js';
+import { desiredElements, diffElements, diffSize, type ElementMap } from './elements.js';
+import {
+  NFT_FAMILY,
+  NFT_INTERVAL_SETS,
+  NFT_LAYOUT,
+  NFT_TABLE,
+  listingMatches,
+  nftChangeScript,
+  nftFullScript,
+  nftStructure,
+  nftTeardownScript,
+  parseNftListing,
+  type NftListing,
+} from './nft-script.js';
+import { commandLine, execaRunner, kernelError, type CommandResult, type CommandRunner, type ToolHelp } from './run.js';
+
+export interface NftablesOptions {
+  settings: EnforcerSettings;
+  /** Run every nft command inside this network namespace (`ip netns exec NS nft ...`); for tests. */
+  netns?: string;
+  /** The nft program (default `nft`, looked up on PATH). */
+  nft?: string;
+  runner?: CommandRunner;
+}
+
+const HELP: ToolHelp = {
+  backend: 'nftables',
+  tool: 'nft',
+  packageName: 'nftables',
+  kernelHint: 'load nf_tables (modprobe nf_tables) or use a kernel built with CONFIG_NF_TABLES, or choose backend: iptables',
+  featureHint: 'The INVITE limiter matches payload after the transport header, which needs Linux 5.16 or later; turn invite.rateLimit off or use backend: iptables',
+};
+
+/** Seconds are all `nft -j` gives for an expiry; differences within this are not refreshed. */
+const LISTED_TOLERANCE_MS = 2000;
+/** nft errors that mean the kernel no longer holds what this process believed; a reconcile repairs them. */
+const STALE = /element does not exist|interval overlaps|File exists|No such file or directory/;
+
+/** The nftables enforcer for table `inet sipwarden`. */
+export class NftablesBackend implements EnforcerBackend {
+  readonly name = 'nftables' as const;
+  private readonly settings: EnforcerSettings;
+  private readonly netns: string | undefined;
+  private readonly nft: string;
+  private readonly runner: CommandRunner;
+  /** The state last loaded, and the elements the kernel then held; null until known. */
+  private desired: DesiredState | null = null;
+  private kernel: ElementMap | null = null;
+
+  constructor(options: NftablesOptions) {
+    this.settings = options.settings;
+    this.netns = options.netns;
+    this.nft = options.nft ?? 'nft';
+    this.runner = options.runner ?? execaRunner;
+  }
+
+  private async run(args: readonly string[], input?: string): Promise<CommandResult> {
+    const [file, argv] = commandLine(this.nft, args, this.netns);
+    const result = await this.runner(file, argv, input);
+    if (result.spawnError !== null && file === this.nft) throw kernelError(HELP, `nft ${args.join(' ')}`, result);
+    if (result.spawnError !== null) throw kernelError({ ...HELP, tool: 'ip', packageName: 'iproute2' }, `ip netns exec`, result);
+    return result;
+  }
+
+  /** Runs one transaction; a rejected one changed nothing. */
+  private async transaction(script: string): Promise<CommandResult> {
+    return this.run(['-f', '-'], script);
+  }
+
+  private async mustTransact(script: string, what: string): Promise<void> {
+    const result = await this.transaction(script);
+    if (result.exitCode !== 0) throw kernelError(HELP, what, result, script);
+  }
+
+  /** The table as the kernel holds it (managed sets with their elements), or null when it is missing. */
+  async list(now: number): Promise<NftListing | null> {
+    const terse = await this.run(['-j', '-t', 'list', 'table', NFT_FAMILY, NFT_TABLE]);
+    if (terse.exitCode !== 0) {
+      if (/No such file or directory/.test(terse.stderr)) return null;
+      throw kernelError(HELP, `nft -j list table ${NFT_FAMILY} ${NFT_TABLE}`, terse);
+    }
+    const listing = parseNftListing(terse.stdout, now);
+    // Set contents one set at a time: the limiter's own sets can hold a million sources.
+    const managed = NFT_LAYOUT.sets.map((s) => s.set).filter((name) => listing.sets.has(name));
+    const results = await Promise.all(managed.map((name) => this.run(['-j', 'list', 'set', NFT_FAMILY, NFT_TABLE, name])));
+    results.forEach((result, i) => {
+      const name = managed[i] ?? '';
+      if (result.exitCode !== 0) throw kernelError(HELP, `nft -j list set ${NFT_FAMILY} ${NFT_TABLE} ${name}`, result);
+      const one = parseNftListing(result.stdout, now).sets.get(name);
+      if (one !== undefined) listing.sets.set(name, one);
+    });
+    return listing;
+  }
+
+  private checkCapacity(elements: ElementMap): void {
+    const problems: string[] = [];
+    for (const [name, values] of elements) {
+      const size = name.startsWith('block') ? this.settings.setSizes.blocks : this.settings.setSizes.lists;
+      const key = name.startsWith('block') ? 'kernel.setSizes.blocks' : 'kernel.setSizes.lists';
+      if (values.size > size) problems.push(`set ${name} would hold ${values.size} elements; its size is ${size} (${key})`);
+    }
+    if (problems.length > 0) {
+      throw new SipwardenError('KERNEL', `nftables: ${problems.length} set(s) too small; nothing was changed`, { details: problems });
+    }
+  }
+
+  async reconcile(state: DesiredState, now: number): Promise<ReconcileResult> {
+    const structure = nftStructure(this.settings);
+    const { elements } = desiredElements(state, now, NFT_LAYOUT);
+    this.checkCapacity(elements);
+    const listing = await this.list(now);
+    const result: ReconcileResult = { rebuilt: false, transactions: 0, added: 0, removed: 0, refreshed: 0 };
+    if (listing === null || !listingMatches(listing, structure)) {
+      await this.mustTransact(nftFullScript(this.settings, elements, now), `load table ${NFT_FAMILY} ${NFT_TABLE}`);
+      let count = 0;
+      for (const values of elements.values()) count += values.size;
+      Object.assign(result, { rebuilt: true, transactions: 1, added: count });
+    } else {
+      const current: ElementMap = new Map();
+      for (const [name, set] of listing.sets) current.set(name, set.elements);
+      const diff = diffElements(current, elements, LISTED_TOLERANCE_MS, NFT_INTERVAL_SETS);
+      const script = nftChangeScript(diff, now);
+      if (script !== '') {
+        await this.mustTransact(script, `reconcile ${diffSize(diff)} element(s)`);
+        Object.assign(result, {
+          transactions: 1,
+          added: diff.add.length,
+          removed: diff.remove.length + diff.superseded.length,
+          refreshed: diff.refresh.length,
+        });
+      }
+    }
+    this.desired = state;
+    this.kernel = elements;
+    return result;
+  }
+
+  async apply(decisions: readonly Decision[], now: number): Promise<ApplyResult> {
+    if (this.desired === null || this.kernel === null) {
+      // First use in this process: start from what the kernel holds.
+      const listing = await this.list(now);
+      const base = listing === null ? { allow: [], deny: [], dynamic: [] } : stateFromListing(listing);
+      const result = await this.reconcile(applyDecisions(base, decisions), now);
+      return { transactions: result.transactions, added: result.added, removed: result.removed, refreshed: result.refreshed };
+    }
+    const next = applyDecisions(this.desired, decisions);
+    const { elements } = desiredElements(next, now, NFT_LAYOUT);
+    this.checkCapacity(elements);
+    const known: ElementMap = new Map();
+    for (const [name, values] of this.kernel) {
+      // Expired blocks are gone from the kernel already.
+      known.set(name, new Map([...values].filter(([, until]) => until === null || until > now)));
+    }
+    const diff = diffElements(known, elements, 0, NFT_INTERVAL_SETS);
+    const script = nftChangeScript(diff, now);
+    if (script === '') {
+      this.desired = next;
+      return { transactions: 0, added: 0, removed: 0, refreshed: 0 };
+    }
+    const outcome = await this.transaction(script);
+    if (outcome.exitCode !== 0) {
+      if (!STALE.test(outcome.stderr)) throw kernelError(HELP, `apply ${decisions.length} decision(s)`, outcome, script);
+      // The kernel changed behind our back (a flush, an expiry): read it and repair in one transaction.
+      const repaired = await this.reconcile(next, now);
+      return { ...repaired, transactions: repaired.transactions + 1 };
+    }
+    this.desired = next;
+    this.kernel = elements;
+    return { transactions: 1, added: diff.add.length, removed: diff.remove.length + diff.superseded.length, refreshed: diff.refresh.length };
+  }
+
+  async teardown(): Promise<void> {
+    await this.mustTransact(nftTeardownScript(), `delete table ${NFT_FAMILY} ${NFT_TABLE}`);
+    this.desired = null;
+    this.kernel = null;
+  }
+
+  rulesText(state: DesiredState, now: number): string {
+    return nftFullScript(this.settings, desiredElements(state, now, NFT_LAYOUT).elements, now);
+  }
+
+  /** Named counters of the table (`deny_drop`, `ratelimit_drop`, ...), in packets. */
+  async counters(): Promise<Record<string, number>> {
+    const result = await this.run(['-j', 'list', 'counters', 'table', NFT_FAMILY, NFT_TABLE]);
+    if (result.exitCode !== 0) throw kernelError(HELP, 'nft -j list counters', result);
+    const out: Record<string, number> = {};
+    for (const match of result.stdout.matchAll(/"counter": \{[^{}]*?"name": "([a-z_]+)"[^{}]*?"packets": (\d+)/g)) {
+      out[match[1] ?? ''] = Number(match[2]);
+    }
+    return out;
+  }
+
+  /** How full each declared set is (elements and size), for warnings and `status`. */
+  async fill(): Promise<SetFill[]> {
+    const terse = await this.run(['-j', '-t', 'list', 'table', NFT_FAMILY, NFT_TABLE]);
+    if (terse.exitCode !== 0) throw kernelError(HELP, `nft -j list table ${NFT_FAMILY} ${NFT_TABLE}`, terse);
+    const names = [...parseNftListing(terse.stdout, 0).sets.keys()];
+    const fills: SetFill[] = [];
+    for (const name of names) {
+      const result = await this.run(['-j', 'list', 'set', NFT_FAMILY, NFT_TABLE, name]);
+      if (result.exitCode !== 0) throw kernelError(HELP, `nft -j list set ${name}`, result);
+      // Limiter entries carry a `limit` statement the parser skips; count elements by their keys.
+      const set = parseNftListing(result.stdout, 0).sets.get(name);
+      const count = (result.stdout.match(/"elem": \{/g) ?? []).length || (set?.elements.size ?? 0);
+      fills.push({ name, elements: count, size: set?.size ?? 0 });
+    }
+    return fills;
+  }
+}
+
+/** The desired state a listed table implies (used when a process starts with no state of its own). */
+function stateFromListing(listing: NftListing): DesiredState {
+  const values = (name: string): Array<[string, number | null]> => [...(listing.sets.get(name)?.elements ?? new Map<string, number | null>())];
+  const plain = (names: string[]): string[] => names.flatMap((n) => values(n).map(([v]) => v)).filter((v) => !v.includes('-'));
+  const dynamic = ['block4', 'block6', 'blocknet4', 'blocknet6'].flatMap((n) =>
+    values(n).flatMap(([target, until]) => (until === null || target.includes('-') ? [] : [{ target, until }])),
+  );
+  return { allow: plain(['allow4', 'allow6']), deny: plain(['deny4', 'deny6']), dynamic };
+}
