@@ -1,0 +1,4 @@
+// The store: state as data, its root-only file, and its lock.
+export * from './state.js';
+export { openStateFile, SecureJsonFile, STATE_FILE } from './state-file.js';
+export { lockStore } from './lock.js';

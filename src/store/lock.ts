@@ -1,0 +1,24 @@
+// The store's lock: the daemon holds it while it runs; a CLI command takes it for one edit.
+import lockfile from 'proper-lockfile';
+import { join } from 'node:path';
+import { SipwardenError } from '../model/errors.js';
+
+const LOCK_TARGET = 'state.json';
+
+/** Takes the lock on the state directory, or says who holds it. */
+export async function lockStore(stateDir: string, options: { wait: boolean }): Promise<() => Promise<void>> {
+  try {
+    return await lockfile.lock(join(stateDir, LOCK_TARGET), {
+      realpath: false,
+      stale: 30_000,
+      update: 10_000,
+      lockfilePath: join(stateDir, 'sipwarden.lock'),
+      retries: options.wait ? { retries: 20, minTimeout: 100, maxTimeout: 500 } : 0,
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
+      throw new SipwardenError('DAEMON', `${stateDir} is locked by another sipwarden process (a running daemon, or a command still at work)`, { cause: error });
+    }
+    throw new SipwardenError('IO', `cannot lock ${stateDir}: ${(error as Error).message}`, { cause: error });
+  }
+}
