@@ -16,6 +16,8 @@ export function presentableConfig(config: Config): Record<string, unknown> {
   return {
     ...config,
     blocking: { ...config.blocking, dynamicBlockTime: formatDuration(config.blocking.dynamicBlockTime) },
+    daemon: { ...config.daemon, reconcileInterval: formatDuration(config.daemon.reconcileInterval) },
+    journal: { retention: formatDuration(config.journal.retention) },
     notifications: {
       ...config.notifications,
       smtp: smtp === null ? null : { ...smtp, password: smtp.password === null ? null : '********' },

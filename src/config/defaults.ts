@@ -5,6 +5,9 @@ import type { Config } from './types.js';
 export const KERNEL_PREFIX_RATELIMIT = 'sipwarden-ratelimit:';
 export const KERNEL_PREFIX_FALLBACK = 'sipwarden-fallback:';
 
+/** Kernel set capacity per family: room for a flood from 1,000,000 sources. */
+export const DEFAULT_SET_SIZE = 1_000_000;
+
 export const DEFAULT_CONFIG_PATH = '/etc/sipwarden/sipwarden.yml';
 
 export function defaultConfig(): Config {
@@ -24,9 +27,16 @@ export function defaultConfig(): Config {
       { path: '/var/log/asterisk/messages', format: 'asterisk' },
       { path: '/var/log/asterisk/security', format: 'asterisk' },
     ],
-    kernel: { prefixes: [KERNEL_PREFIX_RATELIMIT, KERNEL_PREFIX_FALLBACK], evidence: 'log', nflogGroup: 5060 },
+    kernel: {
+      prefixes: [KERNEL_PREFIX_RATELIMIT, KERNEL_PREFIX_FALLBACK],
+      evidence: 'log',
+      nflogGroup: 5060,
+      setSizes: { limiter: DEFAULT_SET_SIZE, blocks: DEFAULT_SET_SIZE, lists: DEFAULT_SET_SIZE },
+    },
     backend: 'nftables',
     stateDir: '/var/lib/sipwarden',
+    daemon: { socket: '/run/sipwarden/sipwarden.sock', reconcileInterval: 30_000 },
+    journal: { retention: 90 * 86_400_000 },
     notifications: { smtp: null, to: [] },
   };
 }

@@ -4,4 +4,4 @@ export { validateConfig, type ValidationResult, type ValidateOptions } from './v
 export { loadConfig, loadRuleSets, BUILTIN_RULES_DIR, type LoadedConfig } from './load.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { SECRET_PATHS } from './schema.js';
-export type { Config, RateLimitConfig, RateUnit, SmtpConfig, SourceConfig } from './types.js';
+export type { Config, RateLimitConfig, RateUnit, SetSizesConfig, SmtpConfig, SourceConfig } from './types.js';

@@ -61,10 +61,27 @@ export const CONFIG_SPEC: Spec = {
         prefixes: { type: 'list', of: { type: 'string', nonEmpty: true } },
         evidence: { type: 'enum', values: ['log', 'nflog'] },
         nflogGroup: { type: 'int', min: 0, max: 65535 },
+        // Capacity of each kernel set, per address family (nft `size`, ipset `maxelem`).
+        setSizes: {
+          type: 'object',
+          fields: {
+            limiter: { type: 'int', min: 1, max: 100_000_000 },
+            blocks: { type: 'int', min: 1, max: 100_000_000 },
+            lists: { type: 'int', min: 1, max: 100_000_000 },
+          },
+        },
       },
     },
     backend: { type: 'enum', values: ['nftables', 'iptables'] },
     stateDir: { type: 'string', nonEmpty: true },
+    daemon: {
+      type: 'object',
+      fields: {
+        socket: { type: 'string', nonEmpty: true },
+        reconcileInterval: { type: 'duration', minMs: 1000 },
+      },
+    },
+    journal: { type: 'object', fields: { retention: { type: 'duration', minMs: 86_400_000 } } },
     notifications: {
       type: 'object',
       fields: {

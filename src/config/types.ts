@@ -9,6 +9,16 @@ export interface RateLimitConfig {
   burst: number;
 }
 
+/** Capacity of each kernel set, per address family. */
+export interface SetSizesConfig {
+  /** Sources the INVITE limiter tracks at once (and open rate-limit episodes). */
+  limiter: number;
+  /** Dynamic blocks. */
+  blocks: number;
+  /** Allowlist and denylist entries. */
+  lists: number;
+}
+
 export interface SourceConfig {
   path: string;
   format: string;
@@ -40,8 +50,16 @@ export interface Config {
   /** Canonical addresses and CIDRs. */
   allowlist: string[];
   sources: SourceConfig[];
-  kernel: { prefixes: string[]; evidence: 'log' | 'nflog'; nflogGroup: number };
+  kernel: { prefixes: string[]; evidence: 'log' | 'nflog'; nflogGroup: number; setSizes: SetSizesConfig };
   backend: 'nftables' | 'iptables';
   stateDir: string;
+  daemon: {
+    /** The root-only control socket. */
+    socket: string;
+    /** ms between kernel reconciliations. */
+    reconcileInterval: number;
+  };
+  /** ms the attack journal keeps entries (whole days). */
+  journal: { retention: number };
   notifications: { smtp: SmtpConfig | null; to: string[] };
 }

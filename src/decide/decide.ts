@@ -53,7 +53,7 @@ function isoMinute(ms: number): string {
 /** Detection and escalation for one config; all time comes from the events and `tick(now)`. */
 export class DetectionEngine {
   private readonly config: Config;
-  private readonly allow: RangeSet;
+  private allow: RangeSet;
   private readonly host: RangeSet;
   private readonly failures: FailureWindow;
   private readonly limiter: LimiterParameters;
@@ -131,6 +131,11 @@ export class DetectionEngine {
     this.buckets.prune(now);
     this.strikes.prune(now);
     this.dedup.prune(now);
+  }
+
+  /** Replaces the allowlist (config plus addresses allowed at run time). */
+  setAllowlist(entries: readonly string[]): void {
+    this.allow = new RangeSet(entries.map((c) => parseCidr(c)).filter((c) => c !== null));
   }
 
   isBlocked(target: string, now: number): boolean {

@@ -47,7 +47,7 @@ test('the defaults are the reference product defaults', () => {
 test('every error is reported at once', () => {
   const { errors } = validateConfig({ backend: 'pf', register: { maxFailures: 0 }, sip: { ports: [0] }, bogus: 1 });
   expect(errors).toHaveLength(4);
-  expect(errors).toContain('bogus: unknown key; use one of sip, register, invite, blocking, allowlist, sources, kernel, backend, stateDir, notifications');
+  expect(errors).toContain('bogus: unknown key; use one of sip, register, invite, blocking, allowlist, sources, kernel, backend, stateDir, daemon, journal, notifications');
 });
 
 test('values given are kept, with canonical addresses', () => {

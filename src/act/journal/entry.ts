@@ -83,6 +83,12 @@ export function addressBytes(canonical: string): Uint8Array {
   return out;
 }
 
+/** The canonical address for 4 or 16 stored bytes. */
+export function addressFromBytes(bytes: Uint8Array): string {
+  const ip = ipaddr.fromByteArray([...bytes]);
+  return ip.kind() === 'ipv4' ? ip.toString() : (ip as ipaddr.IPv6).toRFC5952String();
+}
+
 export function encodeIndexRecord(target: Buffer, at: number, entry: JournalEntry, offset: number, length: number): void {
   target.writeDoubleLE(entry.time, at);
   target.writeDoubleLE(offset, at + 8);

@@ -2,7 +2,7 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeIndexRecord, entryToLine, INDEX_RECORD_SIZE, lineToEntry, type JournalEntry } from './entry.js';
-import { planQuery, type IndexedSegment, type JournalQuery } from './query.js';
+import { planQuery, topAttackers, type IndexedSegment, type JournalQuery } from './query.js';
 
 export interface JournalPage {
   total: number;
@@ -190,12 +190,18 @@ export class Journal {
     }
   }
 
+  private indexed(): IndexedSegment[] {
+    return [...this.segments.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((s) => ({ name: s.name, index: s.index.view() }));
+  }
+
+  /** The most active attackers since a time. */
+  topAttackers(since: number, limit: number): Array<{ attacker: string; count: number }> {
+    return topAttackers(this.indexed(), since, limit);
+  }
+
   /** Matching entries, newest first, with the total count. */
   query(query: JournalQuery): JournalPage {
-    const segments: IndexedSegment[] = [...this.segments.values()]
-      .sort((a, b) => (a.name < b.name ? -1 : 1))
-      .map((s) => ({ name: s.name, index: s.index.view() }));
-    const plan = planQuery(segments, query);
+    const plan = planQuery(this.indexed(), query);
     const entries: JournalEntry[] = [];
     for (const location of plan.locations) {
       const fd = openSync(this.path(location.segment, 'jsonl'), 'r');

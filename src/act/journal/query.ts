@@ -1,7 +1,7 @@
 // Journal queries over index records: pure filtering, counting and paging.
 import { addressFamily } from '../../model/address.js';
 import type { EventKind } from '../../model/event.js';
-import { addressBytes, INDEX_RECORD_SIZE, kindCode } from './entry.js';
+import { addressBytes, addressFromBytes, INDEX_RECORD_SIZE, kindCode } from './entry.js';
 
 export interface JournalQuery {
   kind?: EventKind;
@@ -72,4 +72,21 @@ export function planQuery(segments: readonly IndexedSegment[], query: JournalQue
     }
   }
   return { total, page, pages: Math.max(1, Math.ceil(total / perPage)), perPage, locations };
+}
+
+/** The most active attackers since a time, by entry count. */
+export function topAttackers(segments: readonly IndexedSegment[], since: number, limit: number): Array<{ attacker: string; count: number }> {
+  const counts = new Map<string, number>();
+  for (const { index } of segments) {
+    for (let at = 0; at < index.length; at += INDEX_RECORD_SIZE) {
+      if (index.readDoubleLE(at) < since) continue;
+      const family = index[at + 21];
+      const key = index.toString('latin1', at + 24, at + (family === 4 ? 28 : 40));
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([key, count]) => ({ attacker: addressFromBytes(Buffer.from(key, 'latin1')), count }));
 }
