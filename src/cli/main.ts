@@ -5,6 +5,11 @@ import { hideBin } from 'yargs/helpers';
 import { SipwardenError, type ErrorCode } from '../model/errors.js';
 import { replayCommand } from './replay.js';
 import { configCommand } from './config-check.js';
+import { rulesCommand } from './rules.js';
+import { daemonCommand } from './daemon.js';
+import { statusCommand } from './status.js';
+import { listCommands } from './lists.js';
+import { logsCommand } from './logs.js';
 
 /** Exit statuses: 0 ok, 1 not found / nothing done, 2 usage or validation, 3 daemon or kernel. */
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
@@ -48,6 +53,11 @@ async function main(argv: string[]): Promise<void> {
     });
   parser = replayCommand(parser);
   parser = configCommand(parser);
+  parser = rulesCommand(parser);
+  parser = daemonCommand(parser);
+  parser = statusCommand(parser);
+  parser = listCommands(parser);
+  parser = logsCommand(parser);
   try {
     await parser.parseAsync();
   } catch (error) {

@@ -96,7 +96,9 @@ export function listEntries(ctx: Pick<StoreContext, 'config' | 'state'>, list: L
 
 export interface BlockRequest {
   target: string;
+  /** ms; null: the configured dynamic block time. */
   duration: number | null;
+  permanent: boolean;
   note: string | null;
 }
 
@@ -105,13 +107,14 @@ export async function blockOperation(ctx: StoreContext, request: BlockRequest): 
   const cidr = parseTarget(request.target);
   const target = formatCidr(cidr);
   refuseExempt(ctx, cidr, target);
-  blockByHand(ctx.state, { target, now: ctx.now, duration: request.duration, note: request.note });
+  const duration = request.permanent ? null : (request.duration ?? ctx.config.blocking.dynamicBlockTime);
+  blockByHand(ctx.state, { target, now: ctx.now, duration, note: request.note });
   const decision: Decision =
-    request.duration === null
+    duration === null
       ? { type: 'permanent', time: ctx.now, target, attacker: target, kind: 'auth', reason: 'blocked by hand', strikes: 0, note: request.note ?? 'Blocked by hand.' }
-      : { type: 'block', time: ctx.now, target, attacker: target, kind: 'auth', until: ctx.now + request.duration, reason: request.note ?? 'blocked by hand', strikes: 0 };
+      : { type: 'block', time: ctx.now, target, attacker: target, kind: 'auth', until: ctx.now + duration, reason: request.note ?? 'blocked by hand', strikes: 0 };
   await applyToKernel(ctx, [decision]);
-  const row = listEntries(ctx, request.duration === null ? 'deny' : 'dynamic').find((r) => r.target === target);
+  const row = listEntries(ctx, duration === null ? 'deny' : 'dynamic').find((r) => r.target === target);
   return row as ListRow;
 }
 
@@ -130,12 +133,14 @@ export async function allowAddOperation(ctx: StoreContext, text: string, note: s
   const cidr = parseTarget(text);
   const target = formatCidr(cidr);
   allowTarget(ctx.state, target, note, ctx.now);
+  // Blocks inside the allowed range are lifted; a wider block stays for its other addresses
+  // (the kernel's allow set is matched first, so the allowed part passes anyway).
   const inside = new RangeSet([cidr]);
   const lifted = [...ctx.state.dynamic, ...ctx.state.deny]
     .map((b) => b.target)
     .filter((t) => {
       const range = parseCidr(t);
-      return range !== null && (inside.contains(range.network) || new RangeSet([range]).contains(cidr.network));
+      return range !== null && range.family === cidr.family && range.length >= cidr.length && inside.contains(range.network);
     });
   for (const t of lifted) unblockTarget(ctx.state, t, false);
   await reconcileKernel(ctx);

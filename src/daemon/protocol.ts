@@ -7,7 +7,7 @@ export type ListName = 'dynamic' | 'deny' | 'allow';
 export type Request =
   | { command: 'status' }
   | { command: 'list'; list: ListName | null }
-  | { command: 'block'; target: string; duration: number | null; note: string | null }
+  | { command: 'block'; target: string; duration: number | null; permanent: boolean; note: string | null }
   | { command: 'unblock'; target: string; forget: boolean }
   | { command: 'allow-add'; target: string; note: string | null }
   | { command: 'allow-remove'; target: string }
@@ -47,8 +47,8 @@ export function parseRequest(raw: unknown): Request | string {
       const duration = r.duration === null || r.duration === undefined ? null : r.duration;
       if (typeof r.target !== 'string') return 'block: "target" must be a string';
       if (note === undefined) return 'block: "note" must be a string';
-      if (duration !== null && (typeof duration !== 'number' || !(duration > 0))) return 'block: "duration" must be a positive number of ms or null';
-      return { command: 'block', target: r.target, duration, note };
+      if (duration !== null && (typeof duration !== 'number' || !(duration > 0))) return 'block: "duration" must be a positive number of ms, or null for the dynamic block time';
+      return { command: 'block', target: r.target, duration, permanent: r.permanent === true, note };
     }
     case 'unblock':
       if (typeof r.target !== 'string') return 'unblock: "target" must be a string';

@@ -1,5 +1,6 @@
 // The store's lock: the daemon holds it while it runs; a CLI command takes it for one edit.
 import lockfile from 'proper-lockfile';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SipwardenError } from '../model/errors.js';
 
@@ -7,6 +8,7 @@ const LOCK_TARGET = 'state.json';
 
 /** Takes the lock on the state directory, or says who holds it. */
 export async function lockStore(stateDir: string, options: { wait: boolean }): Promise<() => Promise<void>> {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   try {
     return await lockfile.lock(join(stateDir, LOCK_TARGET), {
       realpath: false,

@@ -1,0 +1,380 @@
+// The daemon: the only owner of timers, the socket and the store; wires sources to the kernel.
+import type { Server } from 'node:net';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LowSync } from 'lowdb';
+import { SipwardenError } from '../model/errors.js';
+import type { AttackEvent } from '../model/event.js';
+import type { Decision } from '../model/decision.js';
+import type { Clock } from '../model/clock.js';
+import type { Config } from '../config/types.js';
+import { LineParser } from '../parse/parse-line.js';
+import type { RuleSet } from '../parse/rule-file.js';
+import { DetectionEngine } from '../decide/decide.js';
+import { limiterParameters } from '../detect/invite-bucket.js';
+import { Journal } from '../act/journal/journal.js';
+import type { JournalEntry } from '../act/journal/entry.js';
+import { createEnforcer } from '../act/enforcer/index.js';
+import type { EnforcerBackend } from '../act/enforcer/backend.js';
+import { FileFollower } from '../sources/file-tail.js';
+import { expireBlocks, recordDecisions, type StateData } from '../store/state.js';
+import { openStateFile } from '../store/state-file.js';
+import { lockStore } from '../store/lock.js';
+import { loadContext } from '../cli/context.js';
+import { listenControlSocket } from './control-socket.js';
+import type { Request } from './protocol.js';
+import {
+  allowAddOperation,
+  allowlistOf,
+  allowRemoveOperation,
+  attackSummary,
+  blockOperation,
+  desiredState,
+  listEntries,
+  logsOperation,
+  unblockOperation,
+  type StoreContext,
+} from './operations.js';
+import { DaemonLog } from './log.js';
+import { hostAddresses } from './host-addresses.js';
+
+export interface DaemonOptions {
+  configPath: string | undefined;
+  log: DaemonLog;
+  clock: Clock;
+  teardownOnExit: boolean;
+}
+
+interface SourceCounters {
+  path: string;
+  format: string;
+  lines: number;
+  events: number;
+  malformed: number;
+}
+
+/** State is written at most this often while events stream in. */
+const STATE_FLUSH_MS = 1000;
+const TICK_MS = 1000;
+const RETENTION_EVERY_MS = 6 * 3_600_000;
+
+export class Daemon {
+  private config!: Config;
+  private ruleSets!: Map<string, RuleSet>;
+  private db!: LowSync<StateData>;
+  private journal!: Journal;
+  private enforcer!: EnforcerBackend;
+  private engine!: DetectionEngine;
+  private parsers = new Map<string, LineParser>();
+  private followers: FileFollower[] = [];
+  private counters: SourceCounters[] = [];
+  private server: Server | null = null;
+  private releaseLock: (() => Promise<void>) | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private kernelQueue: Promise<void> = Promise.resolve();
+  private dirty = false;
+  private lastFlush = 0;
+  private readonly host = hostAddresses();
+  private readonly startedAt: number;
+  private stopping: Promise<void> | null = null;
+
+  constructor(private readonly options: DaemonOptions) {
+    this.startedAt = options.clock.now();
+  }
+
+  private get log(): DaemonLog {
+    return this.options.log;
+  }
+
+  private get state(): StateData {
+    return this.db.data;
+  }
+
+  /** Loads everything, repairs the kernel, and starts reading. */
+  async start(): Promise<void> {
+    const context = loadContext(this.options.configPath);
+    this.config = context.config;
+    this.ruleSets = context.ruleSets;
+    this.db = openStateFile(this.config.stateDir);
+    this.releaseLock = await lockStore(this.config.stateDir, { wait: false });
+    this.journal = Journal.open(join(this.config.stateDir, 'journal'));
+    for (const problem of this.journal.problems) this.log.warning(`journal: ${problem}`);
+    this.enforcer = createEnforcer({ config: this.config });
+    this.engine = this.buildEngine();
+    const now = this.options.clock.now();
+    expireBlocks(this.state, now);
+    const result = await this.enforcer.reconcile(desiredState(this.config, this.state), now);
+    this.log.info(
+      `kernel ${this.enforcer.name}: ${result.rebuilt ? 'ruleset loaded' : 'ruleset in place'}, ${this.state.dynamic.length} dynamic and ${this.state.deny.length} permanent block(s)`,
+    );
+    this.server = await listenControlSocket(this.config.daemon.socket, (request) => this.handle(request));
+    this.startSources();
+    this.timers.push(setInterval(() => this.tick(), TICK_MS));
+    this.timers.push(setInterval(() => void this.reconcile(), this.config.daemon.reconcileInterval));
+    this.timers.push(setInterval(() => this.pruneJournal(), RETENTION_EVERY_MS));
+    this.pruneJournal();
+    this.log.info(`sipwarden daemon started (pid ${process.pid}), following ${this.config.sources.length} source(s)`);
+  }
+
+  private buildEngine(): DetectionEngine {
+    const engine = new DetectionEngine({ config: this.config, hostAddresses: this.host });
+    engine.setAllowlist(allowlistOf(this.config, this.state));
+    engine.restore({
+      dynamic: this.state.dynamic.map((d) => [d.target, d.until] as [string, number]),
+      permanent: this.state.deny.map((d) => d.target),
+      strikes: Object.entries(this.state.strikes),
+    });
+    return engine;
+  }
+
+  private parserFor(format: string): LineParser {
+    let parser = this.parsers.get(format);
+    if (parser === undefined) {
+      const set = this.ruleSets.get(format);
+      if (set === undefined) throw new SipwardenError('CONFIG_INVALID', `no rule file for format ${format}`);
+      parser = new LineParser([set], { kernelPrefixes: this.config.kernel.prefixes, time: { now: Date.now(), bootTime: Date.now() } });
+      this.parsers.set(format, parser);
+    }
+    return parser;
+  }
+
+  private startSources(): void {
+    this.counters = this.config.sources.map((s) => ({ path: s.path, format: s.format, lines: 0, events: 0, malformed: 0 }));
+    this.followers = this.config.sources.map((source, i) => {
+      const counters = this.counters[i] as SourceCounters;
+      const parser = this.parserFor(source.format);
+      const follower = new FileFollower(source.path, {
+        start: this.state.positions[source.path] ?? null,
+        onLines: (lines, position) => this.onLines(source.path, parser, counters, lines, position),
+        onError: (error) => this.log.error(`${source.path}: ${error.message}`),
+        onRotate: (kind) => this.log.info(`${source.path}: ${kind === 'appeared' ? 'appeared' : `rotated (${kind})`}; reading the new file from its start`),
+      });
+      follower.start();
+      return follower;
+    });
+  }
+
+  private onLines(path: string, parser: LineParser, counters: SourceCounters, lines: string[], position: StateData['positions'][string]): void {
+    const now = this.options.clock.now();
+    parser.setTimeReference({ now: now + 60_000, bootTime: now - process.uptime() * 1000 });
+    const entries: JournalEntry[] = [];
+    const decisions: Decision[] = [];
+    counters.lines += lines.length;
+    for (const line of lines) {
+      const outcome = parser.parse(line, path, now);
+      if (outcome.type === 'unmatched') continue;
+      if (outcome.type === 'malformed') {
+        counters.malformed++;
+        continue;
+      }
+      counters.events++;
+      const event = outcome.event;
+      entries.push(toEntry(event));
+      // Live decisions run on the daemon's clock: a PBX logging in another time zone cannot skew block times.
+      decisions.push(...this.engine.handle({ ...event, time: now }).decisions);
+    }
+    if (entries.length > 0) this.journal.append(entries);
+    this.state.positions[path] = position;
+    this.dirty = true;
+    if (decisions.length > 0) this.commit(decisions, now);
+  }
+
+  /** Records decisions, sends them to the kernel at once, and logs them. */
+  private commit(decisions: Decision[], now: number): void {
+    recordDecisions(this.state, decisions);
+    this.syncStrikes();
+    for (const decision of decisions) this.log.decision(decision);
+    this.flushState(true);
+    this.kernelQueue = this.kernelQueue
+      .then(async () => {
+        await this.enforcer.apply(decisions, now);
+      })
+      .catch((error: unknown) => this.log.error(`kernel: ${(error as Error).message}; the next reconcile retries`));
+  }
+
+  private syncStrikes(): void {
+    const strikes: StateData['strikes'] = {};
+    for (const [target, list] of this.engine.strikeEntries()) strikes[target] = [...list];
+    this.state.strikes = strikes;
+  }
+
+  private flushState(force: boolean): void {
+    const now = Date.now();
+    if (!this.dirty && !force) return;
+    if (!force && now - this.lastFlush < STATE_FLUSH_MS) return;
+    try {
+      this.db.write();
+      this.dirty = false;
+      this.lastFlush = now;
+    } catch (error) {
+      this.log.error(`state: cannot write: ${(error as Error).message}`);
+    }
+  }
+
+  private tick(): void {
+    const now = this.options.clock.now();
+    this.engine.tick(now);
+    if (expireBlocks(this.state, now).length > 0) this.dirty = true;
+    this.flushState(false);
+  }
+
+  private async reconcile(): Promise<void> {
+    const now = this.options.clock.now();
+    this.kernelQueue = this.kernelQueue
+      .then(async () => {
+        const result = await this.enforcer.reconcile(desiredState(this.config, this.state), now);
+        if (result.rebuilt) this.log.warning('kernel: sipwarden table was missing or changed; rebuilt it');
+        else if (result.added + result.removed + result.refreshed > 0) {
+          this.log.info(`kernel: repaired ${result.added} missing, ${result.removed} stray and ${result.refreshed} stale element(s)`);
+        }
+      })
+      .catch((error: unknown) => this.log.error(`kernel: reconcile failed: ${(error as Error).message}`));
+    await this.kernelQueue;
+  }
+
+  private pruneJournal(): void {
+    const days = Math.max(1, Math.round(this.config.journal.retention / 86_400_000));
+    const removed = this.journal.prune(this.options.clock.now(), days);
+    if (removed.length > 0) this.log.info(`journal: removed ${removed.length} segment(s) older than ${days} days`);
+  }
+
+  private context(): StoreContext {
+    return { config: this.config, state: this.state, journal: this.journal, enforcer: this.enforcer, hostAddresses: this.host, now: this.options.clock.now() };
+  }
+
+  /** One control-socket request; the daemon is the store's only writer. */
+  private async handle(request: Request): Promise<unknown> {
+    const ctx = this.context();
+    switch (request.command) {
+      case 'status':
+        return this.status();
+      case 'list':
+        return listEntries(ctx, request.list);
+      case 'logs':
+        return logsOperation(this.journal, request.query);
+      case 'block': {
+        const row = await this.serialized(() => blockOperation(ctx, request));
+        this.engine.restore(row.until === null ? { permanent: [row.target] } : { dynamic: [[row.target, row.until]] });
+        this.log.info(`block ${row.target} by hand${row.until === null ? ' (permanent)' : ''}`);
+        this.flushState(true);
+        return row;
+      }
+      case 'unblock': {
+        const result = await this.serialized(() => unblockOperation(ctx, request.target, request.forget));
+        this.engine.unblock(result.target, request.forget);
+        this.syncStrikes();
+        this.log.info(`unblock ${result.target} by hand`);
+        this.flushState(true);
+        return result;
+      }
+      case 'allow-add': {
+        const result = await this.serialized(() => allowAddOperation(ctx, request.target, request.note));
+        this.engine.setAllowlist(allowlistOf(this.config, this.state));
+        for (const target of result.lifted) this.engine.unblock(target, false);
+        this.log.info(`allow ${result.target}${result.lifted.length > 0 ? `; lifted ${result.lifted.join(', ')}` : ''}`);
+        this.flushState(true);
+        return result;
+      }
+      case 'allow-remove': {
+        const result = await this.serialized(() => allowRemoveOperation(ctx, request.target));
+        this.engine.setAllowlist(allowlistOf(this.config, this.state));
+        this.log.info(`allowlist: removed ${result.target}`);
+        this.flushState(true);
+        return result;
+      }
+    }
+  }
+
+  /** Kernel work from commands waits its turn behind the decisions already queued. */
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.kernelQueue.then(work);
+    this.kernelQueue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async status(): Promise<Record<string, unknown>> {
+    const now = this.options.clock.now();
+    const rate = this.config.invite.rateLimit;
+    const limiter = limiterParameters(rate);
+    let kernel: Record<string, unknown> = {};
+    try {
+      const backend = this.enforcer as EnforcerBackend & { counters?: () => Promise<Record<string, number>>; fill?: () => Promise<unknown> };
+      kernel = {
+        counters: backend.counters === undefined ? null : await backend.counters(),
+        sets: backend.fill === undefined ? null : await backend.fill(),
+      };
+    } catch (error) {
+      kernel = { error: (error as Error).message };
+    }
+    return {
+      daemon: { running: true, pid: process.pid, startedAt: this.startedAt, uptimeMs: now - this.startedAt },
+      backend: this.enforcer.name,
+      lists: { allow: allowlistOf(this.config, this.state).length, deny: this.state.deny.length, dynamic: this.state.dynamic.length },
+      attacks: attackSummary(this.journal, now - 86_400_000),
+      limiter: { ...rate, intervalMs: limiter.intervalMs },
+      kernel,
+      sources: this.counters.map((c) => ({ ...c, position: this.state.positions[c.path] ?? null })),
+    };
+  }
+
+  /** SIGHUP: a valid new config replaces the old one whole; an invalid one is logged and ignored. */
+  async reload(): Promise<void> {
+    let context: ReturnType<typeof loadContext>;
+    try {
+      context = loadContext(this.options.configPath);
+    } catch (error) {
+      const details = error instanceof SipwardenError ? error.details : [];
+      this.log.error(`reload refused, the old config stays in force: ${(error as Error).message}`);
+      for (const detail of details) this.log.error(`  ${detail}`);
+      return;
+    }
+    for (const follower of this.followers) await follower.stop();
+    this.config = context.config;
+    this.ruleSets = context.ruleSets;
+    this.parsers.clear();
+    this.enforcer = createEnforcer({ config: this.config });
+    this.engine = this.buildEngine();
+    await this.reconcile();
+    this.startSources();
+    this.log.info('config reloaded');
+  }
+
+  /** SIGTERM/SIGINT: stop reading, save everything; kernel blocks stay unless asked to tear down. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const timer of this.timers) clearInterval(timer);
+      for (const follower of this.followers) await follower.stop();
+      await this.kernelQueue;
+      this.syncStrikes();
+      this.flushState(true);
+      this.journal.close();
+      if (this.options.teardownOnExit) {
+        await this.enforcer.teardown();
+        this.log.info('kernel: sipwarden table removed (--teardown-on-exit)');
+      }
+      if (this.server !== null) {
+        await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+        rmSync(this.config.daemon.socket, { force: true });
+      }
+      if (this.releaseLock !== null) await this.releaseLock();
+      this.log.info('sipwarden daemon stopped');
+    })();
+    return this.stopping;
+  }
+}
+
+function toEntry(event: AttackEvent): JournalEntry {
+  return {
+    time: event.time,
+    attacker: event.attacker,
+    victim: event.victim,
+    kind: event.kind,
+    userAgent: event.userAgent,
+    user: event.user,
+    source: event.source,
+    rule: event.rule,
+  };
+}
