@@ -95,8 +95,8 @@ export class Daemon {
     const context = loadContext(this.options.configPath);
     this.config = context.config;
     this.ruleSets = context.ruleSets;
+    this.releaseLock = await lockStore(this.config.stateDir, { wait: true });
     this.db = openStateFile(this.config.stateDir);
-    this.releaseLock = await lockStore(this.config.stateDir, { wait: false });
     this.journal = Journal.open(join(this.config.stateDir, 'journal'));
     for (const problem of this.journal.problems) this.log.warning(`journal: ${problem}`);
     this.enforcer = createEnforcer({ config: this.config });

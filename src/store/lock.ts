@@ -12,10 +12,12 @@ export async function lockStore(stateDir: string, options: { wait: boolean }): P
   try {
     return await lockfile.lock(join(stateDir, LOCK_TARGET), {
       realpath: false,
-      stale: 30_000,
-      update: 10_000,
+      // A daemon killed with -9 leaves its lock; it counts as stale 5 s after its last refresh,
+      // so a restart by systemd waits at most that long.
+      stale: 5000,
+      update: 1000,
       lockfilePath: join(stateDir, 'sipwarden.lock'),
-      retries: options.wait ? { retries: 20, minTimeout: 100, maxTimeout: 500 } : 0,
+      retries: options.wait ? { retries: 40, minTimeout: 100, maxTimeout: 300 } : 0,
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
