@@ -9,4 +9,4 @@ export const common = {
   testEnvironment: 'node',
 };
 
-export default { ...common, testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '/test/e2e/'] };
+export default { ...common, testTimeout: 30_000, testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '/test/e2e/'] };

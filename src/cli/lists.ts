@@ -69,10 +69,10 @@ export function listCommands(yargs: Argv): Argv {
           .option('for', { type: 'string', describe: 'duration such as 90s, 15m, 1h, 7d' })
           .option('permanent', { type: 'boolean', default: false, describe: 'block until unblocked' })
           .option('note', { type: 'string', describe: 'why' })
-          .conflicts('for', 'permanent')
           .option('kernel', kernelOption)
           .option('json', jsonOption) as unknown as Argv<Common & { target: string; for?: string; permanent: boolean; note?: string }>,
       async (args) => {
+        if (args.for !== undefined && args.permanent) throw new SipwardenError('USAGE', 'give --for DURATION or --permanent, not both');
         const duration = args.for === undefined ? null : parseDuration(args.for);
         if (args.for !== undefined && (duration === null || duration < 1000)) {
           throw new SipwardenError('USAGE', `--for: got "${args.for}"; use a duration of at least 1s written like 90s, 15m, 1h, 7d`);
