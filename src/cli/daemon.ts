@@ -1,6 +1,5 @@
 // `sipwarden daemon`: run the service in the foreground (systemd runs it so) until a signal stops it.
 import type { Argv } from 'yargs';
-import { Daemon } from '../daemon/daemon.js';
 import { DaemonLog, type LogFormat } from '../daemon/log.js';
 import { systemClock } from '../model/clock.js';
 
@@ -22,6 +21,7 @@ export function daemonCommand(yargs: Argv): Argv {
         .option('teardown-on-exit', { type: 'boolean', default: false, describe: 'remove the kernel table when stopping' }) as unknown as Argv<DaemonArgs>,
     async (args) => {
       const log = new DaemonLog(args['log-format']);
+      const { Daemon } = await import('../daemon/daemon.js');
       const daemon = new Daemon({ configPath: args.config, log, clock: systemClock, teardownOnExit: args['teardown-on-exit'] });
       await daemon.start();
       await new Promise<void>((resolve) => {

@@ -1,10 +1,6 @@
 // Commands go to the running daemon over its socket, or work on the store directly when none runs.
 import { join } from 'node:path';
 import { SipwardenError, type ErrorCode } from '../model/errors.js';
-import { Journal } from '../act/journal/journal.js';
-import { createEnforcer } from '../act/enforcer/index.js';
-import { openStateFile } from '../store/state-file.js';
-import { lockStore } from '../store/lock.js';
 import { sendRequest } from '../daemon/control-socket.js';
 import type { Request } from '../daemon/protocol.js';
 import type { StoreContext } from '../daemon/operations.js';
@@ -43,6 +39,13 @@ export async function runRequest<T>(
     const code = (CODES as readonly string[]).includes(answer.error.code) ? (answer.error.code as ErrorCode) : 'DAEMON';
     throw new SipwardenError(code, answer.error.message, { details: answer.error.details });
   }
+  // Loaded only here: a command answered by the daemon never pays for them.
+  const [{ Journal }, { createEnforcer }, { openStateFile }, { lockStore }] = await Promise.all([
+    import('../act/journal/journal.js'),
+    import('../act/enforcer/index.js'),
+    import('../store/state-file.js'),
+    import('../store/lock.js'),
+  ]);
   const stateDir = context.config.stateDir;
   const release = mutates ? await lockStore(stateDir, { wait: true }) : null;
   try {

@@ -1,6 +1,5 @@
 // `sipwarden rules`: the exact ruleset a start would load, printed without touching the kernel.
 import type { Argv } from 'yargs';
-import { createEnforcer } from '../act/enforcer/index.js';
 import { loadContext } from './context.js';
 
 interface RulesArgs {
@@ -18,7 +17,8 @@ export function rulesCommand(yargs: Argv): Argv {
         choices: ['nft', 'iptables'],
         describe: 'backend to print for (default: the config\'s backend)',
       }) as unknown as Argv<RulesArgs>,
-    (args) => {
+    async (args) => {
+      const { createEnforcer } = await import('../act/enforcer/index.js');
       const context = loadContext(args.config);
       const backend = args.backend === undefined ? undefined : args.backend === 'nft' ? 'nftables' : 'iptables';
       const enforcer = createEnforcer({ config: context.config, ...(backend === undefined ? {} : { backend }) });

@@ -3,7 +3,6 @@ import type { Argv } from 'yargs';
 import { limiterParameters } from '../detect/invite-bucket.js';
 import { formatDuration } from '../config/duration.js';
 import { allowlistOf, attackSummary } from '../daemon/operations.js';
-import { createEnforcer } from '../act/enforcer/index.js';
 import type { EnforcerBackend } from '../act/enforcer/backend.js';
 import { runRequest } from './remote.js';
 import { table } from './output.js';
@@ -83,7 +82,7 @@ export function statusCommand(yargs: Argv): Argv {
           lists: { allow: allowlistOf(ctx.config, ctx.state).length, deny: ctx.state.deny.length, dynamic: ctx.state.dynamic.filter((d) => d.until > ctx.now).length },
           attacks: attackSummary(ctx.journal, ctx.now - 86_400_000),
           limiter: { ...rate, intervalMs: limiterParameters(rate).intervalMs },
-          kernel: process.getuid?.() === 0 ? await kernelView(createEnforcer({ config: ctx.config }) as Inspectable) : { error: 'needs root' },
+          kernel: process.getuid?.() === 0 ? await kernelView((await import('../act/enforcer/index.js')).createEnforcer({ config: ctx.config }) as Inspectable) : { error: 'needs root' },
         };
       });
       process.stdout.write(`${args.json ? JSON.stringify(result) : statusText(result)}\n`);

@@ -66,6 +66,8 @@ export class DetectionEngine {
   /** Dynamic blocks in force: target -> end time. */
   private readonly dynamic = new Map<string, number>();
   private readonly permanent = new Set<string>();
+  /** Whether a range target holds an exempt address, per target (cleared with the allowlist). */
+  private readonly exemptRanges = new Map<string, boolean>();
 
   constructor(options: EngineOptions) {
     this.config = options.config;
@@ -85,13 +87,7 @@ export class DetectionEngine {
     if (isLoopbackOrUnspecified(attacker) || this.host.contains(attacker)) return { verdict: 'exempt-host', decisions: [] };
     if (this.allow.contains(attacker)) return { verdict: 'exempt-allowlist', decisions: [] };
     const target = blockTarget(attacker, this.config.blocking.ipv6Prefix);
-    // A /64 target may hold an allowlisted host: never block a range that covers an exempt address.
-    if (target !== attacker) {
-      const range = parseCidr(target);
-      if (range !== null && (this.allow.overlaps(range) || this.host.overlaps(range))) {
-        return { verdict: 'exempt-allowlist', decisions: [] };
-      }
-    }
+    if (target !== attacker && this.rangeHoldsExempt(target)) return { verdict: 'exempt-allowlist', decisions: [] };
     if (this.isBlocked(target, now)) return { verdict: 'already-blocked', decisions: [] };
 
     const agent = this.userAgents.match(event.userAgent);
@@ -136,6 +132,19 @@ export class DetectionEngine {
   /** Replaces the allowlist (config plus addresses allowed at run time). */
   setAllowlist(entries: readonly string[]): void {
     this.allow = new RangeSet(entries.map((c) => parseCidr(c)).filter((c) => c !== null));
+    this.exemptRanges.clear();
+  }
+
+  /** A /64 target may hold an allowlisted or own address: such a range is never blocked. */
+  private rangeHoldsExempt(target: string): boolean {
+    let exempt = this.exemptRanges.get(target);
+    if (exempt === undefined) {
+      const range = parseCidr(target);
+      exempt = range !== null && (this.allow.overlaps(range) || this.host.overlaps(range));
+      if (this.exemptRanges.size >= 65_536) this.exemptRanges.clear();
+      this.exemptRanges.set(target, exempt);
+    }
+    return exempt;
   }
 
   isBlocked(target: string, now: number): boolean {

@@ -43,7 +43,8 @@ export function canonicalAddress(text: string): string | null {
   const result = ip === null ? null : format(ip);
   // Attack traffic repeats the same few addresses; a bounded cache keeps replay fast.
   if (canonicalCache.size >= CACHE_LIMIT) canonicalCache.clear();
-  canonicalCache.set(text, result);
+  // A fresh key: the text may be a view into a much larger string that must not stay alive.
+  canonicalCache.set(text.length < 13 ? text : (' ' + text).slice(1), result);
   return result;
 }
 
@@ -87,19 +88,25 @@ export function formatCidr(cidr: Cidr): string {
   return cidr.length === max ? cidr.network : `${cidr.network}/${cidr.length}`;
 }
 
+const targetCache = new Map<string, string>();
+
 /** The block target for an attacker: IPv4 by /32, IPv6 by the configured prefix (one host owns a /64). */
 export function blockTarget(canonical: string, ipv6Prefix: number): string {
   if (addressFamily(canonical) === 4 || ipv6Prefix >= 128) return canonical;
-  const cidr = parseCidr(`${canonical}/${ipv6Prefix}`);
-  return cidr === null ? canonical : formatCidr(cidr);
+  const key = `${canonical}/${ipv6Prefix}`;
+  let target = targetCache.get(key);
+  if (target === undefined) {
+    const cidr = parseCidr(key);
+    target = cidr === null ? canonical : formatCidr(cidr);
+    if (targetCache.size >= CACHE_LIMIT) targetCache.clear();
+    targetCache.set(key, target);
+  }
+  return target;
 }
 
-/** Loopback, unspecified and the like are never attackers worth blocking. */
+/** Loopback or unspecified: never an attacker worth blocking. Reads the canonical text directly. */
 export function isLoopbackOrUnspecified(canonical: string): boolean {
-  const ip = toIp(canonical);
-  if (ip === null) return false;
-  const range = ip.range();
-  return range === 'loopback' || range === 'unspecified';
+  return canonical.startsWith('127.') || canonical === '0.0.0.0' || canonical === '::1' || canonical === '::';
 }
 
 /** A set of ranges answering "is this address inside any of them?" (allowlist, host addresses). */

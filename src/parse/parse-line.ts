@@ -25,6 +25,14 @@ interface Candidate {
   timePatterns: readonly RegExp[];
 }
 
+/**
+ * A copy of a captured substring that does not keep its source alive: V8 may represent a substring
+ * as a view of the whole text it came from (in replay, a 4 MB chunk), and events outlive chunks.
+ */
+export function detach(text: string): string {
+  return text.length < 13 ? text : (' ' + text).slice(1);
+}
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -55,6 +63,11 @@ export class LineParser {
     return this.prefilter.test(line);
   }
 
+  /** The pre-filter as a global expression, to find candidate lines in a text of many lines. */
+  prefilterGlobal(): RegExp {
+    return new RegExp(this.prefilter.source, 'g');
+  }
+
   parse(line: string, source: string, fallbackTime: number): ParseOutcome {
     if (line.length > MAX_LINE_LENGTH) return { type: 'malformed', reason: 'too-long' };
     if (!this.prefilter.test(line)) return { type: 'unmatched' };
@@ -81,8 +94,8 @@ export class LineParser {
           kind: rule.kind,
           attacker,
           victim,
-          userAgent: groups.userAgent ?? null,
-          user: groups.user ?? null,
+          userAgent: groups.userAgent === undefined ? null : detach(groups.userAgent),
+          user: groups.user === undefined ? null : detach(groups.user),
           rule: rule.id,
           source,
           stream: rule.stream,

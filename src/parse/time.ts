@@ -29,8 +29,21 @@ function zoneOffsetMs(zone: string): number {
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
 }
 
+let lastText = '';
+let lastRef: TimeReference | null = null;
+let lastResult: number | null = null;
+
 /** Milliseconds since the epoch for a captured timestamp, or null for an unknown shape. */
 export function parseTimestamp(text: string, ref: TimeReference): number | null {
+  // Consecutive log lines mostly share one stamp; a one-entry memo saves most of the work.
+  if (text === lastText && ref === lastRef) return lastResult;
+  lastText = text;
+  lastRef = ref;
+  lastResult = readTimestamp(text, ref);
+  return lastResult;
+}
+
+function readTimestamp(text: string, ref: TimeReference): number | null {
   let m = ISO.exec(text);
   if (m !== null) {
     const [, y, mo, d, h, mi, s, frac, zone] = m;

@@ -11,13 +11,34 @@ export interface LineBatch {
   hasInvalidUtf8: boolean;
 }
 
+/** A run of complete lines as one string (each ending in \n, except perhaps the file's last). */
+export interface TextChunk {
+  text: string;
+  /** Whether decoding met bytes that are not UTF-8 (replaced by U+FFFD). */
+  hasInvalidUtf8: boolean;
+}
+
 /** Yields the file's lines in batches; a final line without newline is included. */
 export function* readLineBatches(path: string): Generator<LineBatch> {
+  let lineNumber = 1;
+  for (const chunk of readTextChunks(path)) {
+    const lines = chunk.text.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i] ?? '';
+      if (line.endsWith('\r')) lines[i] = line.slice(0, -1);
+    }
+    yield { lines, firstLine: lineNumber, hasInvalidUtf8: chunk.hasInvalidUtf8 };
+    lineNumber += lines.length;
+  }
+}
+
+/** Yields the file in large chunks cut at line ends, decoded from whole lines only. */
+export function* readTextChunks(path: string): Generator<TextChunk> {
   const fd = openSync(path, 'r');
   try {
     let buffer = Buffer.allocUnsafe(CHUNK);
     let carry = 0;
-    let lineNumber = 1;
     for (;;) {
       if (carry === buffer.length) {
         // One line longer than the buffer: grow rather than split it, so it is judged whole.
@@ -34,14 +55,7 @@ export function* readLineBatches(path: string): Generator<LineBatch> {
         continue;
       }
       const text = buffer.toString('utf8', 0, end);
-      const lines = text.split('\n');
-      if (lines[lines.length - 1] === '') lines.pop();
-      for (let i = 0; i < lines.length; i++) {
-        const line = lines[i] ?? '';
-        if (line.endsWith('\r')) lines[i] = line.slice(0, -1);
-      }
-      yield { lines, firstLine: lineNumber, hasInvalidUtf8: text.includes('\uFFFD') };
-      lineNumber += lines.length;
+      yield { text, hasInvalidUtf8: text.includes('\uFFFD') };
       if (read === 0) return;
       carry = filled - end;
       buffer.copy(buffer, 0, end, filled);
