@@ -17,6 +17,9 @@ import type { JournalEntry } from '../act/journal/entry.js';
 import { createEnforcer } from '../act/enforcer/index.js';
 import type { EnforcerBackend } from '../act/enforcer/backend.js';
 import { FileFollower } from '../sources/file-tail.js';
+import { NflogSource, type PacketEvidence } from '../sources/nflog.js';
+import { UserAgentMatcher } from '../detect/user-agents.js';
+import { packetEvent } from './packet-evidence.js';
 import { expireBlocks, recordDecisions, type StateData } from '../store/state.js';
 import { openStateFile } from '../store/state-file.js';
 import { lockStore } from '../store/lock.js';
@@ -67,6 +70,8 @@ export class Daemon {
   private engine!: DetectionEngine;
   private parsers = new Map<string, LineParser>();
   private followers: FileFollower[] = [];
+  private nflog: NflogSource | null = null;
+  private userAgents = new UserAgentMatcher([]);
   private counters: SourceCounters[] = [];
   private server: Server | null = null;
   private releaseLock: (() => Promise<void>) | null = null;
@@ -139,6 +144,16 @@ export class Daemon {
   }
 
   private startSources(): void {
+    this.userAgents = new UserAgentMatcher(this.config.blocking.userAgents);
+    if (this.config.kernel.evidence === 'nflog') {
+      const group = this.config.kernel.nflogGroup;
+      this.nflog = new NflogSource({
+        group,
+        onEvidence: (list) => this.onPackets(`nflog:${group}`, list),
+        onError: (error) => this.log.error(`nflog:${group}: ${error.message}`),
+      });
+      this.nflog.start();
+    }
     this.counters = this.config.sources.map((s) => ({ path: s.path, format: s.format, lines: 0, events: 0, malformed: 0 }));
     this.followers = this.config.sources.map((source, i) => {
       const counters = this.counters[i] as SourceCounters;
@@ -176,6 +191,21 @@ export class Daemon {
     if (entries.length > 0) this.journal.append(entries);
     this.state.positions[path] = position;
     this.dirty = true;
+    if (decisions.length > 0) this.commit(decisions, now);
+  }
+
+  /** Packets the kernel logged: journaled with their User-Agent and victim, then decided on. */
+  private onPackets(source: string, list: readonly PacketEvidence[]): void {
+    const now = this.options.clock.now();
+    const entries: JournalEntry[] = [];
+    const decisions: Decision[] = [];
+    for (const evidence of list) {
+      const event = packetEvent(evidence, this.userAgents, source);
+      if (event === null) continue;
+      entries.push(toEntry(event));
+      decisions.push(...this.engine.handle({ ...event, time: now }).decisions);
+    }
+    if (entries.length > 0) this.journal.append(entries);
     if (decisions.length > 0) this.commit(decisions, now);
   }
 
@@ -332,6 +362,8 @@ export class Daemon {
       return;
     }
     for (const follower of this.followers) await follower.stop();
+    await this.nflog?.stop();
+    this.nflog = null;
     this.config = context.config;
     this.ruleSets = context.ruleSets;
     this.parsers.clear();
@@ -347,6 +379,7 @@ export class Daemon {
     this.stopping ??= (async () => {
       for (const timer of this.timers) clearInterval(timer);
       for (const follower of this.followers) await follower.stop();
+      await this.nflog?.stop();
       await this.kernelQueue;
       this.syncStrikes();
       this.flushState(true);
