@@ -1,6 +1,8 @@
 // `sipwarden config check`: the effective config with secrets masked, or every error in it.
 import type { Argv } from 'yargs';
+import { accessSync, constants } from 'node:fs';
 import { stringify } from 'yaml';
+import { SipwardenError } from '../model/errors.js';
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import { loadContext } from './context.js';
@@ -20,9 +22,25 @@ export function presentableConfig(config: Config): Record<string, unknown> {
     journal: { retention: formatDuration(config.journal.retention) },
     notifications: {
       ...config.notifications,
+      minInterval: formatDuration(config.notifications.minInterval),
       smtp: smtp === null ? null : { ...smtp, password: smtp.password === null ? null : '********' },
     },
   };
+}
+
+/** A passwordFile must be readable now, not only when the first alert is due; its content is never shown. */
+function checkPasswordFile(config: Config, path: string | null): void {
+  const file = config.notifications.smtp?.passwordFile ?? null;
+  if (file === null) return;
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (error) {
+    const where = path ?? 'built-in defaults';
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new SipwardenError('CONFIG_INVALID', `${where}: 1 error(s)`, {
+      details: [`${where}: notifications.smtp.passwordFile: cannot read ${file} (${reason}); give a file root can read holding the password`],
+    });
+  }
 }
 
 export function configCommand(yargs: Argv): Argv {
@@ -34,6 +52,7 @@ export function configCommand(yargs: Argv): Argv {
         (c) => c.option('json', { type: 'boolean', default: false }) as unknown as Argv<CheckArgs>,
         (args) => {
           const context = loadContext(args.config);
+          checkPasswordFile(context.config, context.configPath);
           const shown = presentableConfig(context.config);
           if (args.json) {
             process.stdout.write(`${JSON.stringify({ path: context.configPath, config: shown })}\n`);

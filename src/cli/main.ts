@@ -10,6 +10,7 @@ import { daemonCommand } from './daemon.js';
 import { statusCommand } from './status.js';
 import { listCommands } from './lists.js';
 import { logsCommand } from './logs.js';
+import { reportCommand } from './report.js';
 
 /** Exit statuses: 0 ok, 1 not found / nothing done, 2 usage or validation, 3 daemon or kernel. */
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
@@ -58,6 +59,7 @@ async function main(argv: string[]): Promise<void> {
   parser = statusCommand(parser);
   parser = listCommands(parser);
   parser = logsCommand(parser);
+  parser = reportCommand(parser);
   try {
     await parser.parseAsync();
   } catch (error) {

@@ -98,14 +98,10 @@ function summaryText(s: ReplaySummary): string {
 function runReplay(args: ReplayArgs): void {
   const context = loadContext(args.config);
   for (const file of args.files) checkReadable(file);
-  let ruleSets = [...context.ruleSets.values()];
-  if (args.format !== 'auto') {
-    const chosen = context.ruleSets.get(args.format);
-    if (chosen === undefined) {
-      throw new SipwardenError('USAGE', `--format: got "${args.format}"; use one of auto, ${[...context.ruleSets.keys()].join(', ')}`);
-    }
-    ruleSets = [chosen];
+  if (args.format !== 'auto' && !context.rules.has(args.format)) {
+    throw new SipwardenError('USAGE', `--format: got "${args.format}"; use one of auto, ${context.rules.formats.join(', ')}`);
   }
+  const ruleSets = context.rules.get(args.format === 'auto' ? context.rules.formats : [args.format]);
   const prefixes = args['kernel-prefix'];
   const kernelPrefixes = prefixes === undefined || prefixes.length === 0 ? undefined : prefixes.includes('*') ? 'any' : prefixes;
   const out: string[] = [];

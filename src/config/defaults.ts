@@ -37,6 +37,6 @@ export function defaultConfig(): Config {
     stateDir: '/var/lib/sipwarden',
     daemon: { socket: '/run/sipwarden/sipwarden.sock', reconcileInterval: 30_000 },
     journal: { retention: 90 * 86_400_000 },
-    notifications: { smtp: null, to: [] },
+    notifications: { smtp: null, to: [], minInterval: 300_000 },
   };
 }

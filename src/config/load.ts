@@ -12,16 +12,26 @@ import type { Config } from './types.js';
 /** The rule files shipped with sipwarden (`<package>/rules`). */
 export const BUILTIN_RULES_DIR = fileURLToPath(new URL('../../rules/', import.meta.url));
 
-/** Every `*.yml` rule file in a folder, compiled; all errors of all files at once. */
-export function loadRuleSets(dir: string = BUILTIN_RULES_DIR): Map<string, RuleSet> {
-  const sets = new Map<string, RuleSet>();
-  const errors: string[] = [];
-  let names: string[];
+/** The formats a rule folder offers: one `<format>.yml` each. */
+export function ruleFormats(dir: string = BUILTIN_RULES_DIR): string[] {
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.yml') && !n.startsWith('sipwarden.')).sort();
+    return readdirSync(dir)
+      .filter((n) => n.endsWith('.yml') && !n.startsWith('sipwarden.'))
+      .sort()
+      .map((n) => n.slice(0, -4));
   } catch (error) {
     throw new SipwardenError('RULES_INVALID', `cannot read rule folder ${dir}: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/**
+ * The rule files of a folder (or only `formats` of them), compiled; all errors of all files at
+ * once. Commands compile only the formats they use, so a start does not pay for the rest.
+ */
+export function loadRuleSets(dir: string = BUILTIN_RULES_DIR, formats?: readonly string[]): Map<string, RuleSet> {
+  const sets = new Map<string, RuleSet>();
+  const errors: string[] = [];
+  const names = (formats ?? ruleFormats(dir)).map((f) => `${f}.yml`);
   for (const name of names) {
     const result = compileRuleFile(readFileSync(join(dir, name), 'utf8'), `rules/${name}`);
     if (!result.ok) {

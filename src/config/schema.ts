@@ -103,6 +103,8 @@ export const CONFIG_SPEC: Spec = {
           },
         },
         to: { type: 'list', of: { type: 'email' } },
+        // At most one alert mail per this interval; it lists every permanent block made meanwhile.
+        minInterval: { type: 'duration', minMs: 1000 },
       },
     },
   },

@@ -61,5 +61,10 @@ export interface Config {
   };
   /** ms the attack journal keeps entries (whole days). */
   journal: { retention: number };
-  notifications: { smtp: SmtpConfig | null; to: string[] };
+  notifications: {
+    smtp: SmtpConfig | null;
+    to: string[];
+    /** ms: at most one permanent-block alert mail per interval. */
+    minInterval: number;
+  };
 }

@@ -166,6 +166,13 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Val
     if ((smtp.password !== null || smtp.passwordFile !== null) && smtp.user === null) {
       checker.fail('notifications.smtp.user', 'is required when a password is set');
     }
+    if (smtp.user !== null && smtp.password === null && smtp.passwordFile === null) {
+      checker.fail('notifications.smtp.password', 'is required when user is set; set password or passwordFile, or remove user for no authentication');
+    }
+    // The name goes into the From header: a line break there would let it forge headers.
+    if (/[\u0000-\u001f\u007f]/.test(smtp.fromName)) {
+      checker.fail('notifications.smtp.fromName', `got ${describe(smtp.fromName)}; use one line of text without control characters`);
+    }
     if (config.notifications.to.length === 0) {
       checker.fail('notifications.to', 'is empty while smtp is set; list at least one recipient');
     }

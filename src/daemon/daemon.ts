@@ -23,7 +23,7 @@ import { packetEvent } from './packet-evidence.js';
 import { expireBlocks, recordDecisions, type StateData } from '../store/state.js';
 import { openStateFile } from '../store/state-file.js';
 import { lockStore } from '../store/lock.js';
-import { loadContext } from '../cli/context.js';
+import { loadContext, type RuleLibrary } from '../cli/context.js';
 import { listenControlSocket } from './control-socket.js';
 import type { Request } from './protocol.js';
 import {
@@ -40,6 +40,7 @@ import {
 } from './operations.js';
 import { DaemonLog } from './log.js';
 import { hostAddresses } from './host-addresses.js';
+import { Notifier } from './notifier.js';
 
 export interface DaemonOptions {
   configPath: string | undefined;
@@ -63,11 +64,12 @@ const RETENTION_EVERY_MS = 6 * 3_600_000;
 
 export class Daemon {
   private config!: Config;
-  private ruleSets!: Map<string, RuleSet>;
+  private rules!: RuleLibrary;
   private db!: LowSync<StateData>;
   private journal!: Journal;
   private enforcer!: EnforcerBackend;
   private engine!: DetectionEngine;
+  private notifier: Notifier | null = null;
   private parsers = new Map<string, LineParser>();
   private followers: FileFollower[] = [];
   private nflog: NflogSource | null = null;
@@ -99,7 +101,9 @@ export class Daemon {
   async start(): Promise<void> {
     const context = loadContext(this.options.configPath);
     this.config = context.config;
-    this.ruleSets = context.ruleSets;
+    this.rules = context.rules;
+    // Every configured format compiles now: a broken rule file stops the start, not a later line.
+    this.rules.get([...new Set(this.config.sources.map((s) => s.format))]);
     this.releaseLock = await lockStore(this.config.stateDir, { wait: true });
     this.db = openStateFile(this.config.stateDir);
     this.journal = Journal.open(join(this.config.stateDir, 'journal'));
@@ -113,6 +117,8 @@ export class Daemon {
       `kernel ${this.enforcer.name}: ${result.rebuilt ? 'ruleset loaded' : 'ruleset in place'}, ${this.state.dynamic.length} dynamic and ${this.state.deny.length} permanent block(s)`,
     );
     this.server = await listenControlSocket(this.config.daemon.socket, (request) => this.handle(request));
+    this.notifier = new Notifier({ config: this.config, journal: this.journal, log: this.log, clock: this.options.clock });
+    this.notifier.start();
     this.startSources();
     this.timers.push(setInterval(() => this.tick(), TICK_MS));
     this.timers.push(setInterval(() => void this.reconcile(), this.config.daemon.reconcileInterval));
@@ -135,9 +141,7 @@ export class Daemon {
   private parserFor(format: string): LineParser {
     let parser = this.parsers.get(format);
     if (parser === undefined) {
-      const set = this.ruleSets.get(format);
-      if (set === undefined) throw new SipwardenError('CONFIG_INVALID', `no rule file for format ${format}`);
-      parser = new LineParser([set], { kernelPrefixes: this.config.kernel.prefixes, time: { now: Date.now(), bootTime: Date.now() } });
+      parser = new LineParser(this.rules.get([format]), { kernelPrefixes: this.config.kernel.prefixes, time: { now: Date.now(), bootTime: Date.now() } });
       this.parsers.set(format, parser);
     }
     return parser;
@@ -214,6 +218,8 @@ export class Daemon {
     recordDecisions(this.state, decisions);
     this.syncStrikes();
     for (const decision of decisions) this.log.decision(decision);
+    // Permanent decisions here come from escalation (hand blocks go through handle()): mail them.
+    this.notifier?.onDecisions(decisions, (target) => this.state.strikes[target] ?? []);
     this.flushState(true);
     this.kernelQueue = this.kernelQueue
       .then(async () => {
@@ -355,6 +361,7 @@ export class Daemon {
     let context: ReturnType<typeof loadContext>;
     try {
       context = loadContext(this.options.configPath);
+      context.rules.get([...new Set(context.config.sources.map((s) => s.format))]);
     } catch (error) {
       const details = error instanceof SipwardenError ? error.details : [];
       this.log.error(`reload refused, the old config stays in force: ${(error as Error).message}`);
@@ -365,10 +372,11 @@ export class Daemon {
     await this.nflog?.stop();
     this.nflog = null;
     this.config = context.config;
-    this.ruleSets = context.ruleSets;
+    this.rules = context.rules;
     this.parsers.clear();
     this.enforcer = createEnforcer({ config: this.config });
     this.engine = this.buildEngine();
+    this.notifier?.configure(this.config);
     await this.reconcile();
     this.startSources();
     this.log.info('config reloaded');
@@ -381,6 +389,7 @@ export class Daemon {
       for (const follower of this.followers) await follower.stop();
       await this.nflog?.stop();
       await this.kernelQueue;
+      await this.notifier?.stop();
       this.syncStrikes();
       this.flushState(true);
       this.journal.close();

@@ -35,8 +35,12 @@ function format(ip: Ip): string {
 const canonicalCache = new Map<string, string | null>();
 const CACHE_LIMIT = 65_536;
 
+const PLAIN_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 /** Canonical form of an address (dotted IPv4; RFC 5952 IPv6; IPv4-mapped as IPv4), or null. */
 export function canonicalAddress(text: string): string | null {
+  // A dotted quad without leading zeros is already canonical: the common case needs no parse.
+  if (text.length <= 15 && PLAIN_IPV4.test(text)) return text.length < 13 ? text : (' ' + text).slice(1);
   const hit = canonicalCache.get(text);
   if (hit !== undefined) return hit;
   const ip = toIp(text);

@@ -72,7 +72,14 @@ export class LineParser {
     if (line.length > MAX_LINE_LENGTH) return { type: 'malformed', reason: 'too-long' };
     if (!this.prefilter.test(line)) return { type: 'unmatched' };
     for (const { rule, timePatterns } of this.candidates) {
-      if (!rule.contains.every((needle) => line.includes(needle))) continue;
+      let present = true;
+      for (const needle of rule.contains) {
+        if (!line.includes(needle)) {
+          present = false;
+          break;
+        }
+      }
+      if (!present) continue;
       const match = rule.pattern.exec(line);
       if (match === null) continue;
       const groups = match.groups ?? {};

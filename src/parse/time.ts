@@ -37,7 +37,8 @@ let lastResult: number | null = null;
 export function parseTimestamp(text: string, ref: TimeReference): number | null {
   // Consecutive log lines mostly share one stamp; a one-entry memo saves most of the work.
   if (text === lastText && ref === lastRef) return lastResult;
-  lastText = text;
+  // Detached: the captured text may be a view into a 4 MB chunk that must not stay alive.
+  lastText = (' ' + text).slice(1);
   lastRef = ref;
   lastResult = readTimestamp(text, ref);
   return lastResult;

@@ -1,5 +1,6 @@
 // Reads a whole file as lines in large chunks: the cold-log path used by replay.
 import { openSync, readSync, closeSync } from 'node:fs';
+import { isAscii } from 'node:buffer';
 
 const CHUNK = 4 * 1024 * 1024;
 
@@ -54,7 +55,9 @@ export function* readTextChunks(path: string): Generator<TextChunk> {
         carry = filled;
         continue;
       }
-      const text = buffer.toString('utf8', 0, end);
+      // Logs are nearly always ASCII, and latin1 decodes ASCII identically at twice the speed.
+      const view = buffer.subarray(0, end);
+      const text = isAscii(view) ? view.toString('latin1') : view.toString('utf8');
       yield { text, hasInvalidUtf8: text.includes('\uFFFD') };
       if (read === 0) return;
       carry = filled - end;

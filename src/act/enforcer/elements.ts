@@ -25,6 +25,20 @@ export interface DesiredElements {
   rejected: string[];
 }
 
+const cidrCache = new Map<string, Cidr | null>();
+const CIDR_CACHE_LIMIT = 1 << 21;
+
+/** parseCidr, remembered: the same blocks are compared on every apply and reconcile. */
+function cidrOf(text: string): Cidr | null {
+  let hit = cidrCache.get(text);
+  if (hit === undefined) {
+    hit = parseCidr(text);
+    if (cidrCache.size >= CIDR_CACHE_LIMIT) cidrCache.clear();
+    cidrCache.set(text, hit);
+  }
+  return hit;
+}
+
 interface Candidate {
   cidr: Cidr;
   until: number | null;
@@ -77,7 +91,7 @@ export function desiredElements(state: DesiredState, now: number, layout: SetLay
   const bySet = new Map<string, { interval: boolean; items: Map<string, Candidate> }>();
   for (const { set, interval } of layout.sets) bySet.set(set, { interval, items: new Map() });
   const put = (list: ListKind, text: string, until: number | null): void => {
-    const cidr = parseCidr(text);
+    const cidr = cidrOf(text);
     if (cidr === null) {
       rejected.push(text);
       return;
@@ -125,20 +139,21 @@ export function diffElements(current: ElementMap, target: ElementMap, toleranceM
   const diff: ElementDiff = { add: [], refresh: [], remove: [], superseded: [] };
   for (const [set, wanted] of target) {
     const have = current.get(set) ?? new Map<string, number | null>();
-    const added: Cidr[] = [];
+    const addedValues: string[] = [];
     for (const [value, until] of wanted) {
       if (!have.has(value)) {
         diff.add.push({ set, value, until });
-        const cidr = parseCidr(value);
-        if (cidr !== null) added.push(cidr);
+        addedValues.push(value);
         continue;
       }
       const old = have.get(value) ?? null;
       if (until !== null && (old === null || Math.abs(old - until) > toleranceMs)) diff.refresh.push({ set, value, until });
     }
+    let added: Cidr[] | null = null;
     for (const [value, until] of have) {
       if (wanted.has(value)) continue;
-      const cidr = intervalSets.has(set) && added.length > 0 ? parseCidr(value) : null;
+      if (added === null) added = addedValues.flatMap((v) => cidrOf(v) ?? []);
+      const cidr = intervalSets.has(set) && added.length > 0 ? cidrOf(value) : null;
       const covered = cidr !== null && added.some((a) => contains(a, cidr));
       (covered ? diff.superseded : diff.remove).push({ set, value, until });
     }

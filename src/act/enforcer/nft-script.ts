@@ -32,6 +32,8 @@ const INVITE_HEX = '0x494e5649544520';
 const CHUNK = 5000;
 /** Set timeouts shorter than this are raised to it (an element must outlive the transaction). */
 const MIN_TIMEOUT_MS = 1000;
+/** A block of an interval set this close to expiry is left to expire rather than deleted (it may be gone). */
+const EXPIRY_MARGIN_MS = 2000;
 
 const set = (name: string, interval: boolean): SetChoice => ({ set: name, interval });
 
@@ -131,8 +133,8 @@ export function nftStructure(settings: EnforcerSettings): NftStructure {
     chains.push({
       name: 'invite',
       rules: [
-        `update @limiter4 { ip saddr limit rate ${limiter.nftRate} } goto ratelimit`,
-        `update @limiter6 { ip6 saddr limit rate ${limiter.nftRate} } goto ratelimit`,
+        `meta nfproto ipv4 update @limiter4 { ip saddr limit rate ${limiter.nftRate} } goto ratelimit`,
+        `meta nfproto ipv6 update @limiter6 { ip6 saddr limit rate ${limiter.nftRate} } goto ratelimit`,
         // Only sources the limiter set could not take (it is full) reach these two rules over the limit.
         'ip saddr != @limiter4 limit name "fallback" goto fallback',
         'ip6 saddr != @limiter6 limit name "fallback" goto fallback',
@@ -143,8 +145,8 @@ export function nftStructure(settings: EnforcerSettings): NftStructure {
       rules: [
         'ip saddr @episode4 update @episode4 { ip saddr } counter name "ratelimit_drop" drop',
         'ip6 saddr @episode6 update @episode6 { ip6 saddr } counter name "ratelimit_drop" drop',
-        `update @episode4 { ip saddr } counter name "ratelimit_logged" ${logStatement(KERNEL_PREFIX_RATELIMIT, settings)}`,
-        `update @episode6 { ip6 saddr } counter name "ratelimit_logged" ${logStatement(KERNEL_PREFIX_RATELIMIT, settings)}`,
+        `meta nfproto ipv4 update @episode4 { ip saddr } counter name "ratelimit_logged" ${logStatement(KERNEL_PREFIX_RATELIMIT, settings)}`,
+        `meta nfproto ipv6 update @episode6 { ip6 saddr } counter name "ratelimit_logged" ${logStatement(KERNEL_PREFIX_RATELIMIT, settings)}`,
         'counter name "ratelimit_drop" drop',
       ],
     });
@@ -216,16 +218,24 @@ export function nftFullScript(settings: EnforcerSettings, elements: ElementMap, 
 }
 
 /**
- * Element changes in one transaction; never an error for an element that exists or is already gone:
- * a removal first adds the element (a no-op when present), a refresh removes and re-adds it.
+ * Element changes in one transaction. An element that exists or is already gone is no error in a
+ * hash set: a removal first adds the element (a no-op when present). Interval sets refuse that trick
+ * (nft then sees the re-added range overlap what follows), so their removals are plain deletes of
+ * elements just read or loaded; a removal of a block about to expire is left to the kernel.
  */
-export function nftChangeScript(diff: ElementDiff, now: number): string {
-  const removeFirst = elementLines('add', diff.remove, now, true).concat(elementLines('delete', diff.remove, now, false));
+export function nftChangeScript(diff: ElementDiff, now: number, intervalSets: ReadonlySet<string> = NFT_INTERVAL_SETS): string {
+  const expiring = (c: ElementChange): boolean => c.until !== null && c.until - now < EXPIRY_MARGIN_MS;
+  const remove = diff.remove.filter((c) => !(intervalSets.has(c.set) && expiring(c)));
+  const hashRemove = remove.filter((c) => !intervalSets.has(c.set));
+  const intervalRemove = remove.filter((c) => intervalSets.has(c.set));
+  const hashRefresh = diff.refresh.filter((c) => !intervalSets.has(c.set));
   const lines = [
-    // An interval set refuses a range over an element it holds: delete those first (they exist: just read).
+    // Deletes come before adds: an interval set takes a range only once what it covers is gone.
     ...elementLines('delete', diff.superseded, now, false),
-    ...removeFirst,
-    ...elementLines('add', diff.refresh, now, true),
+    ...elementLines('delete', intervalRemove, now, false),
+    ...elementLines('add', hashRemove, now, true),
+    ...elementLines('delete', hashRemove, now, false),
+    ...elementLines('add', hashRefresh, now, true),
     ...elementLines('delete', diff.refresh, now, false),
     ...elementLines('add', diff.refresh, now, true),
     ...elementLines('add', diff.add, now, true),
@@ -247,6 +257,8 @@ export interface NftListing {
   sets: Map<string, { size: number | null; elements: Map<string, number | null> }>;
 }
 
+const KERNEL_TEXT = /^(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7})$/;
+
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 function isObject(value: Json | undefined): value is { [key: string]: Json } {
@@ -255,11 +267,12 @@ function isObject(value: Json | undefined): value is { [key: string]: Json } {
 
 /** An element value as the kernel lists it, in the text nft takes back; null when not an address. */
 function elementValue(value: Json | undefined): string | null {
-  if (typeof value === 'string') return canonicalAddress(value);
+  // The kernel's own output (inet_ntop) is canonical already; anything else goes through ipaddr.js.
+  if (typeof value === 'string') return KERNEL_TEXT.test(value) ? value : canonicalAddress(value);
   if (!isObject(value)) return null;
   const prefix = value['prefix'];
   if (isObject(prefix) && typeof prefix['addr'] === 'string' && typeof prefix['len'] === 'number') {
-    const addr = canonicalAddress(prefix['addr']);
+    const addr = KERNEL_TEXT.test(prefix['addr']) ? prefix['addr'] : canonicalAddress(prefix['addr']);
     return addr === null ? null : `${addr}/${prefix['len']}`;
   }
   const range = value['range'];

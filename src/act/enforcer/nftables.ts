@@ -69,7 +69,9 @@ export class NftablesBackend implements EnforcerBackend {
   private async run(args: readonly string[], input?: string): Promise<CommandResult> {
     const [file, argv] = commandLine(this.nft, args, this.netns);
     const result = await this.runner(file, argv, input);
-    if (result.spawnError !== null && file === this.nft) throw kernelError(HELP, `nft ${args.join(' ')}`, result);
+    if (result.exitCode !== 0 && (result.spawnError !== null || /^exec of ".*" failed/m.test(result.stderr))) {
+      if (file === this.nft || result.stderr.includes(`exec of "${this.nft}"`)) throw kernelError({ ...HELP, tool: this.nft }, `nft ${args.join(' ')}`, result);
+    }
     if (result.spawnError !== null) throw kernelError({ ...HELP, tool: 'ip', packageName: 'iproute2' }, `ip netns exec`, result);
     return result;
   }

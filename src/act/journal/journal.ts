@@ -2,7 +2,7 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeIndexRecord, entryToLine, INDEX_RECORD_SIZE, lineToEntry, type JournalEntry } from './entry.js';
-import { planQuery, topAttackers, type IndexedSegment, type JournalQuery } from './query.js';
+import { planQuery, summarize, topAttackers, type AttackerSummary, type EntryLocation, type IndexedSegment, type JournalQuery, type SummaryPlan, type SummaryQuery } from './query.js';
 
 export interface JournalPage {
   total: number;
@@ -10,6 +10,11 @@ export interface JournalPage {
   pages: number;
   perPage: number;
   entries: JournalEntry[];
+}
+
+/** A period counted from the index, with the newest entry of each top attacker read. */
+export interface JournalSummary extends Omit<SummaryPlan, 'top'> {
+  top: Array<Omit<AttackerSummary, 'newest'> & { newest: JournalEntry | null }>;
 }
 
 export interface JournalOptions {
@@ -204,17 +209,27 @@ export class Journal {
     const plan = planQuery(this.indexed(), query);
     const entries: JournalEntry[] = [];
     for (const location of plan.locations) {
-      const fd = openSync(this.path(location.segment, 'jsonl'), 'r');
-      try {
-        const buffer = Buffer.alloc(location.length);
-        readSync(fd, buffer, 0, location.length, location.offset);
-        const entry = lineToEntry(buffer.toString('utf8'));
-        if (entry !== null) entries.push(entry);
-      } finally {
-        closeSync(fd);
-      }
+      const entry = this.read(location);
+      if (entry !== null) entries.push(entry);
     }
     return { total: plan.total, page: plan.page, pages: plan.pages, perPage: plan.perPage, entries };
+  }
+
+  /** Counts by kind, by time bucket and by attacker, from the index; reads one line per top attacker. */
+  summarize(query: SummaryQuery): JournalSummary {
+    const plan = summarize(this.indexed(), query);
+    return { ...plan, top: plan.top.map((t) => ({ ...t, newest: this.read(t.newest) })) };
+  }
+
+  private read(location: EntryLocation): JournalEntry | null {
+    const fd = openSync(this.path(location.segment, 'jsonl'), 'r');
+    try {
+      const buffer = Buffer.alloc(location.length);
+      readSync(fd, buffer, 0, location.length, location.offset);
+      return lineToEntry(buffer.toString('utf8'));
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Removes whole segments older than the retention; returns their names. */

@@ -1,0 +1,54 @@
+// Gathers what a report needs: the journal (read-only), the store, and the kernel's drop counters.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../config/types.js';
+import { Journal } from '../act/journal/journal.js';
+import { buildReport, type KernelCounters, type Report } from '../act/notify/report.js';
+import { SecureJsonFile, STATE_FILE } from '../store/state-file.js';
+import { emptyState } from '../store/state.js';
+import { sendRequest } from '../daemon/control-socket.js';
+
+/** Kernel counters from the running daemon, else read directly when root, else why not. */
+async function kernelCounters(config: Config): Promise<KernelCounters> {
+  try {
+    const answer = await sendRequest(config.daemon.socket, { command: 'status' }, 10_000);
+    if (answer !== null && answer.ok) {
+      const kernel = (answer.result as { kernel?: { counters?: Record<string, number> | null; error?: string } }).kernel ?? {};
+      if (kernel.counters !== undefined && kernel.counters !== null) return { counters: kernel.counters };
+      return { unavailable: kernel.error ?? 'the backend has no counters' };
+    }
+  } catch (error) {
+    return { unavailable: (error as Error).message };
+  }
+  if (process.getuid?.() !== 0) return { unavailable: 'needs root' };
+  try {
+    const { createEnforcer } = await import('../act/enforcer/index.js');
+    const backend = createEnforcer({ config }) as { counters?: () => Promise<Record<string, number>> };
+    if (backend.counters === undefined) return { unavailable: 'the backend has no counters' };
+    return { counters: await backend.counters() };
+  } catch (error) {
+    return { unavailable: (error as Error).message.split('\n')[0] ?? 'unreadable' };
+  }
+}
+
+/** The report for a period from the store under `stateDir`; nothing is written. */
+export async function collectReport(config: Config, period: { from: number; to: number }, options: { now: number; top: number }): Promise<Report> {
+  const journal = Journal.open(join(config.stateDir, 'journal'), { readOnly: true });
+  try {
+    const state = new SecureJsonFile(join(config.stateDir, STATE_FILE)).read() ?? emptyState();
+    return buildReport({
+      journal,
+      state,
+      allowlist: config.allowlist,
+      ipv6Prefix: config.blocking.ipv6Prefix,
+      limiterEnabled: config.invite.rateLimit.enabled,
+      period,
+      clock: { now: () => options.now },
+      host: hostname(),
+      kernel: await kernelCounters(config),
+      top: options.top,
+    });
+  } finally {
+    journal.close();
+  }
+}
