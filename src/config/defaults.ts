@@ -4,6 +4,8 @@ import type { Config } from './types.js';
 /** Prefixes sipwarden's own ruleset writes in kernel log lines (iptables allows 29 characters). */
 export const KERNEL_PREFIX_RATELIMIT = 'sipwarden-ratelimit:';
 export const KERNEL_PREFIX_FALLBACK = 'sipwarden-fallback:';
+/** NFLOG prefix of the first SIP requests of each new source (their User-Agent is checked). */
+export const KERNEL_PREFIX_NEW = 'sipwarden-new:';
 
 /** Kernel set capacity per family: room for a flood from 1,000,000 sources. */
 export const DEFAULT_SET_SIZE = 1_000_000;

@@ -1,12 +1,9 @@
 // Packets from the kernel -> attack events: rate-limited INVITEs always, first requests only when
 // their User-Agent is a blocked one (every other first request is ordinary traffic).
 import type { AttackEvent } from '../model/event.js';
-import { KERNEL_PREFIX_FALLBACK, KERNEL_PREFIX_RATELIMIT } from '../config/defaults.js';
+import { KERNEL_PREFIX_FALLBACK, KERNEL_PREFIX_NEW, KERNEL_PREFIX_RATELIMIT } from '../config/defaults.js';
 import type { UserAgentMatcher } from '../detect/user-agents.js';
 import type { PacketEvidence } from '../sources/nflog.js';
-
-/** The prefix of the ruleset's rule that hands each new source's first SIP requests to NFLOG. */
-export const KERNEL_PREFIX_NEW = 'sipwarden-new:';
 
 const LIMITED = new Set([KERNEL_PREFIX_RATELIMIT, KERNEL_PREFIX_FALLBACK]);
 

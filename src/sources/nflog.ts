@@ -41,8 +41,9 @@ export class NflogSource {
     this.stopped = false;
     const stream = new PcapStream();
     const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-    // -U: write each packet as it comes; -s 0: whole payload (the ruleset bounds what it logs).
-    const child = execa(this.options.tcpdump ?? 'tcpdump', ['-i', `nflog:${this.options.group}`, '-U', '-s', '0', '-n', '-w', '-'], {
+    // --immediate-mode: hand each packet over at once (libpcap otherwise waits up to a second);
+    // -U: write each as it comes; -s 0: whole payload (the ruleset bounds what it logs).
+    const child = execa(this.options.tcpdump ?? 'tcpdump', ['-i', `nflog:${this.options.group}`, '--immediate-mode', '-U', '-s', '0', '-n', '-w', '-'], {
       reject: false,
       buffer: false,
       stdin: 'ignore',

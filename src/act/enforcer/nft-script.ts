@@ -19,7 +19,7 @@
 // in the kernel with a string match. A TCP segment dropped by the limiter is retransmitted, often
 // merged with the requests behind it, so TCP floods are slowed rather than cut to an exact count.
 import { addressFamily, canonicalAddress } from '../../model/address.js';
-import { KERNEL_PREFIX_FALLBACK, KERNEL_PREFIX_RATELIMIT } from '../../config/defaults.js';
+import { KERNEL_PREFIX_FALLBACK, KERNEL_PREFIX_NEW, KERNEL_PREFIX_RATELIMIT } from '../../config/defaults.js';
 import type { EnforcerSettings } from './backend.js';
 import type { ElementChange, ElementDiff, ElementMap, SetChoice, SetLayout } from './elements.js';
 
@@ -28,6 +28,14 @@ export const NFT_TABLE = 'sipwarden';
 const TABLE = `${NFT_FAMILY} ${NFT_TABLE}`;
 /** `INVITE ` (with its space) as the hex the payload match compares with. */
 const INVITE_HEX = '0x494e5649544520';
+/** NFLOG evidence: bytes of each packet handed over, enough for the request line and headers. */
+const NFLOG_SNAPLEN = 2048;
+/** First SIP requests of a new source sent to NFLOG, per source and hour. */
+const PROBE_PER_SOURCE = 3;
+/** Packets a second handed to NFLOG as first requests, all sources together: a flood of fresh
+ * sources cannot flood userspace. */
+const PROBE_BUDGET = 200;
+const PROBE_TIMEOUT_MS = 3_600_000;
 /** Elements per `add element` line, so an error points near its element. */
 const CHUNK = 5000;
 /** Set timeouts shorter than this are raised to it (an element must outlive the transaction). */
@@ -83,7 +91,7 @@ function fingerprint(text: string): string {
 
 function logStatement(prefix: string, settings: EnforcerSettings): string {
   const quoted = `"${prefix} "`;
-  return settings.evidence === 'nflog' ? `log prefix ${quoted} group ${settings.nflogGroup}` : `log prefix ${quoted} level warn`;
+  return settings.evidence === 'nflog' ? `log prefix ${quoted} group ${settings.nflogGroup} snaplen ${NFLOG_SNAPLEN}` : `log prefix ${quoted} level warn`;
 }
 
 /** The limiter set's timeout: a bucket idle this long has refilled, so forgetting it changes nothing. */
@@ -119,6 +127,20 @@ export function nftStructure(settings: EnforcerSettings): NftStructure {
   const limiter = settings.limiter;
   const sets = NFT_LAYOUT.sets.map((s) => s.set);
   let limitDeclaration = '';
+  if (settings.evidence === 'nflog' && settings.ports.length > 0) {
+    // The first few UDP requests of each source go to NFLOG, so its User-Agent is seen even
+    // when the PBX logs none. (TCP's first segments carry no request; TCP sources are seen when
+    // the limiter logs them.)
+    for (const family of [4, 6] as const) {
+      declare(`probe${family}`, family, 'dynamic,timeout', sizes.limiter, PROBE_TIMEOUT_MS);
+      sets.push(`probe${family}`);
+    }
+    const udpPorts = [...settings.ports].sort((a, b) => a - b).join(', ');
+    const log = logStatement(KERNEL_PREFIX_NEW, settings);
+    const perSource = `limit rate ${PROBE_PER_SOURCE}/hour burst ${PROBE_PER_SOURCE} packets`;
+    pre.push(`udp dport { ${udpPorts} } update @probe4 { ip saddr ${perSource} } limit name "probe_budget" ${log}`);
+    pre.push(`udp dport { ${udpPorts} } update @probe6 { ip6 saddr ${perSource} } limit name "probe_budget" ${log}`);
+  }
   if (limiter !== null && settings.ports.length > 0) {
     counters.push('ratelimit_drop', 'ratelimit_logged', 'fallback_drop', 'fallback_logged');
     const limiterTimeout = limiterTimeoutMs(settings);
@@ -163,6 +185,7 @@ export function nftStructure(settings: EnforcerSettings): NftStructure {
   lines.push(`table ${TABLE} {`);
   for (const counter of counters) lines.push(`\tcounter ${counter} { }`);
   if (limitDeclaration !== '') lines.push(limitDeclaration);
+  if (settings.evidence === 'nflog' && settings.ports.length > 0) lines.push(`\tlimit probe_budget { rate ${PROBE_BUDGET}/second burst ${PROBE_BUDGET} packets }`);
   lines.push(...declarations);
   for (const chain of chains) {
     lines.push(`\tchain ${chain.name} {`);
