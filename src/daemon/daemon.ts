@@ -79,6 +79,8 @@ export class Daemon {
   private releaseLock: (() => Promise<void>) | null = null;
   private timers: NodeJS.Timeout[] = [];
   private kernelQueue: Promise<void> = Promise.resolve();
+  /** Kernel transactions queued or running. */
+  private kernelPending = 0;
   private dirty = false;
   private lastFlush = 0;
   private readonly host = hostAddresses();
@@ -215,17 +217,17 @@ export class Daemon {
 
   /** Records decisions, sends them to the kernel at once, and logs them. */
   private commit(decisions: Decision[], now: number): void {
+    // The kernel first: with nothing queued, the transaction starts now, before the state file
+    // and the log are written.
+    this.enqueueKernel(() => this.enforcer.apply(decisions, now)).catch((error: unknown) =>
+      this.log.error(`kernel: ${(error as Error).message}; the next reconcile retries`),
+    );
     recordDecisions(this.state, decisions);
     this.syncStrikes();
     for (const decision of decisions) this.log.decision(decision);
     // Permanent decisions here come from escalation (hand blocks go through handle()): mail them.
     this.notifier?.onDecisions(decisions, (target) => this.state.strikes[target] ?? []);
     this.flushState(true);
-    this.kernelQueue = this.kernelQueue
-      .then(async () => {
-        await this.enforcer.apply(decisions, now);
-      })
-      .catch((error: unknown) => this.log.error(`kernel: ${(error as Error).message}; the next reconcile retries`));
   }
 
   private syncStrikes(): void {
@@ -256,16 +258,15 @@ export class Daemon {
 
   private async reconcile(): Promise<void> {
     const now = this.options.clock.now();
-    this.kernelQueue = this.kernelQueue
-      .then(async () => {
-        const result = await this.enforcer.reconcile(desiredState(this.config, this.state), now);
-        if (result.rebuilt) this.log.warning('kernel: sipwarden table was missing or changed; rebuilt it');
-        else if (result.added + result.removed + result.refreshed > 0) {
-          this.log.info(`kernel: repaired ${result.added} missing, ${result.removed} stray and ${result.refreshed} stale element(s)`);
-        }
-      })
-      .catch((error: unknown) => this.log.error(`kernel: reconcile failed: ${(error as Error).message}`));
-    await this.kernelQueue;
+    try {
+      const result = await this.enqueueKernel(() => this.enforcer.reconcile(desiredState(this.config, this.state), now));
+      if (result.rebuilt) this.log.warning('kernel: sipwarden table was missing or changed; rebuilt it');
+      else if (result.added + result.removed + result.refreshed > 0) {
+        this.log.info(`kernel: repaired ${result.added} missing, ${result.removed} stray and ${result.refreshed} stale element(s)`);
+      }
+    } catch (error) {
+      this.log.error(`kernel: reconcile failed: ${(error as Error).message}`);
+    }
   }
 
   private pruneJournal(): void {
@@ -321,14 +322,27 @@ export class Daemon {
     }
   }
 
+  /**
+   * Kernel work runs one transaction at a time, in order; with nothing queued it starts at once,
+   * so a decision reaches the kernel before the state file and log are written.
+   */
+  private enqueueKernel<T>(work: () => Promise<T>): Promise<T> {
+    this.kernelPending++;
+    const run = this.kernelPending === 1 ? work() : this.kernelQueue.then(work);
+    this.kernelQueue = run
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        this.kernelPending--;
+      });
+    return run;
+  }
+
   /** Kernel work from commands waits its turn behind the decisions already queued. */
   private serialized<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.kernelQueue.then(work);
-    this.kernelQueue = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+    return this.enqueueKernel(work);
   }
 
   async status(): Promise<Record<string, unknown>> {
