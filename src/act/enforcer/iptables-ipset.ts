@@ -40,7 +40,7 @@ const help = (tool: string, packageName: string): ToolHelp => ({
 const IPSET = help('ipset', 'ipset');
 const RESTORE: Record<4 | 6, ToolHelp> = { 4: help('iptables-restore', 'iptables'), 6: help('ip6tables-restore', 'iptables') };
 const TOOL: Record<4 | 6, string> = { 4: 'iptables', 6: 'ip6tables' };
-const LISTED_TOLERANCE_MS = 2000;
+const LISTED_TOLERANCE_MS = 5000;
 
 /** The iptables + ipset enforcer: chains SIPWARDEN* in the raw table, sets sipwarden-*. */
 export class IptablesBackend implements EnforcerBackend {
@@ -94,7 +94,7 @@ export class IptablesBackend implements EnforcerBackend {
   private async ipsetElements(now: number): Promise<ElementMap> {
     const result = await this.run('ipset', ['save']);
     if (result.exitCode !== 0) throw kernelError(IPSET, 'ipset save', result);
-    return parseIpsetSave(result.stdout, now);
+    return parseIpsetSave(result.stdout, Math.max(now, Date.now()));
   }
 
   async reconcile(state: DesiredState, now: number): Promise<ReconcileResult> {
@@ -103,14 +103,14 @@ export class IptablesBackend implements EnforcerBackend {
     const result: ReconcileResult = { rebuilt: false, transactions: 0, added: 0, removed: 0, refreshed: 0 };
     const allSets = IPSET_LAYOUT.sets.every((s) => current.has(s.set));
     if (!allSets) {
-      const script = ipsetFullScript(this.settings, elements, now);
+      const script = ipsetFullScript(this.settings, elements, Math.max(now, Date.now()));
       await this.must('ipset', ['restore'], IPSET, script);
       let count = 0;
       for (const values of elements.values()) count += values.size;
       Object.assign(result, { rebuilt: true, transactions: 1, added: count });
     } else {
       const diff = diffElements(current, elements, LISTED_TOLERANCE_MS, new Set());
-      const script = ipsetChangeScript(diff, now);
+      const script = ipsetChangeScript(diff, Math.max(now, Date.now()));
       if (script !== '') {
         await this.must('ipset', ['restore'], IPSET, script);
         Object.assign(result, { transactions: 1, added: diff.add.length, removed: diff.remove.length, refreshed: diff.refresh.length });
@@ -148,7 +148,7 @@ export class IptablesBackend implements EnforcerBackend {
     const next = applyDecisions(this.desired, decisions);
     const after = desiredElements(next, now, IPSET_LAYOUT).elements;
     const diff = diffElements(before, after, 0, new Set());
-    const script = ipsetChangeScript(diff, now);
+    const script = ipsetChangeScript(diff, Math.max(now, Date.now()));
     if (script !== '') await this.must('ipset', ['restore'], IPSET, script);
     this.desired = next;
     return { transactions: script === '' ? 0 : 1, added: diff.add.length, removed: diff.remove.length, refreshed: diff.refresh.length };

@@ -91,7 +91,11 @@ function fingerprint(text: string): string {
 
 function logStatement(prefix: string, settings: EnforcerSettings): string {
   const quoted = `"${prefix} "`;
-  return settings.evidence === 'nflog' ? `log prefix ${quoted} group ${settings.nflogGroup} snaplen ${NFLOG_SNAPLEN}` : `log prefix ${quoted} level warn`;
+  // queue-threshold 1: the kernel hands each packet over at once; by default it batches them, up
+  // to 100 packets or one second, and a scanner's first request would wait that second.
+  return settings.evidence === 'nflog'
+    ? `log prefix ${quoted} group ${settings.nflogGroup} snaplen ${NFLOG_SNAPLEN} queue-threshold 1`
+    : `log prefix ${quoted} level warn`;
 }
 
 /** The limiter set's timeout: a bucket idle this long has refilled, so forgetting it changes nothing. */

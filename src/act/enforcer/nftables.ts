@@ -43,8 +43,8 @@ const HELP: ToolHelp = {
   featureHint: 'The INVITE limiter matches payload after the transport header, which needs Linux 5.16 or later; turn invite.rateLimit off or use backend: iptables',
 };
 
-/** Seconds are all `nft -j` gives for an expiry; differences within this are not refreshed. */
-const LISTED_TOLERANCE_MS = 2000;
+/** `nft -j` gives whole seconds of expiry, read during a listing that takes a while: differences within this are not refreshed. */
+const LISTED_TOLERANCE_MS = 5000;
 /** nft errors that mean the kernel no longer holds what this process believed; a reconcile repairs them. */
 const STALE = /element does not exist|interval overlaps|File exists|No such file or directory/;
 
@@ -97,10 +97,12 @@ export class NftablesBackend implements EnforcerBackend {
     // Set contents one set at a time: the limiter's own sets can hold a million sources.
     const managed = NFT_LAYOUT.sets.map((s) => s.set).filter((name) => listing.sets.has(name));
     const results = await Promise.all(managed.map((name) => this.run(['-j', 'list', 'set', NFT_FAMILY, NFT_TABLE, name])));
+    // Listed expiries count from when nft read them, not from the caller's `now`.
+    const listedAt = Math.max(now, Date.now());
     results.forEach((result, i) => {
       const name = managed[i] ?? '';
       if (result.exitCode !== 0) throw kernelError(HELP, `nft -j list set ${NFT_FAMILY} ${NFT_TABLE} ${name}`, result);
-      const one = parseNftListing(result.stdout, now).sets.get(name);
+      const one = parseNftListing(result.stdout, listedAt).sets.get(name);
       if (one !== undefined) listing.sets.set(name, one);
     });
     return listing;
@@ -125,7 +127,8 @@ export class NftablesBackend implements EnforcerBackend {
     const listing = await this.list(now);
     const result: ReconcileResult = { rebuilt: false, transactions: 0, added: 0, removed: 0, refreshed: 0 };
     if (listing === null || !listingMatches(listing, structure)) {
-      await this.mustTransact(nftFullScript(this.settings, elements, now), `load table ${NFT_FAMILY} ${NFT_TABLE}`);
+      // Timeouts are relative to when the kernel gets them: measured now, not at the caller's `now`.
+      await this.mustTransact(nftFullScript(this.settings, elements, Math.max(now, Date.now())), `load table ${NFT_FAMILY} ${NFT_TABLE}`);
       let count = 0;
       for (const values of elements.values()) count += values.size;
       Object.assign(result, { rebuilt: true, transactions: 1, added: count });
@@ -133,7 +136,7 @@ export class NftablesBackend implements EnforcerBackend {
       const current: ElementMap = new Map();
       for (const [name, set] of listing.sets) current.set(name, set.elements);
       const diff = diffElements(current, elements, LISTED_TOLERANCE_MS, NFT_INTERVAL_SETS);
-      const script = nftChangeScript(diff, now);
+      const script = nftChangeScript(diff, Math.max(now, Date.now()));
       if (script !== '') {
         await this.mustTransact(script, `reconcile ${diffSize(diff)} element(s)`);
         Object.assign(result, {
@@ -166,7 +169,7 @@ export class NftablesBackend implements EnforcerBackend {
       known.set(name, new Map([...values].filter(([, until]) => until === null || until > now)));
     }
     const diff = diffElements(known, elements, 0, NFT_INTERVAL_SETS);
-    const script = nftChangeScript(diff, now);
+    const script = nftChangeScript(diff, Math.max(now, Date.now()));
     if (script === '') {
       this.desired = next;
       return { transactions: 0, added: 0, removed: 0, refreshed: 0 };
