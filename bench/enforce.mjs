@@ -2,14 +2,60 @@
 // 100,000 dynamic blocks (half IPv4 hosts, half IPv6 /64s) in one `nft -f -` transaction, then reconcile
 // of that table, against 1,000 blocks applied one `nft` process per address (the way fail2ban's nftables
 // action works). Prints seconds and the per-address ratio. Run after `npm run build`.
+//
+// Each phase reports wall time, this process's CPU time (user + sys: working out elements, diffs and
+// scripts, parsing listings) and its children's CPU time (the nft processes), plus the wall time spent
+// waiting for nft; wall minus that wait is our own JavaScript. The machine may be shared: CPU times
+// say more than wall time when it is loaded. HALF and SINGLE change the sizes.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { NftablesBackend } from '../dist/act/enforcer/nftables.js';
 import { enforcerSettings, EMPTY_STATE } from '../dist/act/enforcer/backend.js';
+import { execaRunner } from '../dist/act/enforcer/run.js';
 import { defaultConfig } from '../dist/config/defaults.js';
 
 const NS = `swbench-${process.pid}`;
 const ip = (...args) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'inherit'] });
-const seconds = (from) => (Number(process.hrtime.bigint() - from) / 1e9);
+const round = (s) => Number(s.toFixed(3));
+
+/** CPU seconds (user + sys) of the children this process has waited for: the nft processes. */
+function childCpu() {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After `pid (comm) `: state is field 3, so cutime and cstime (fields 16 and 17) are at 13 and 14.
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/** Wall time spent with at least one nft command running (list commands run side by side). */
+let waiting = 0;
+let running = 0;
+let since = 0n;
+const timedRunner = async (file, args, input) => {
+  if (running++ === 0) since = process.hrtime.bigint();
+  try {
+    return await execaRunner(file, args, input);
+  } finally {
+    if (--running === 0) waiting += Number(process.hrtime.bigint() - since) / 1e9;
+  }
+};
+
+/** Runs one phase and reports wall, own CPU, children's CPU and the wait for nft, in seconds. */
+async function phase(name, work) {
+  const wall = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  const children = childCpu();
+  waiting = 0;
+  const value = await work();
+  const used = process.cpuUsage(cpu);
+  const figures = {
+    seconds: round(Number(process.hrtime.bigint() - wall) / 1e9),
+    cpu: round((used.user + used.system) / 1e6),
+    nftCpu: round(childCpu() - children),
+    nftWait: round(waiting),
+  };
+  process.stderr.write(`${name}: ${JSON.stringify(figures)}\n`);
+  return { value, figures };
+}
 
 ip('netns', 'add', NS);
 process.on('SIGTERM', () => {
@@ -19,7 +65,8 @@ process.on('SIGTERM', () => {
 try {
   const config = defaultConfig();
   config.invite.rateLimit.enabled = true;
-  const nft = new NftablesBackend({ settings: enforcerSettings(config), netns: NS });
+  const backend = () => new NftablesBackend({ settings: enforcerSettings(config), netns: NS, runner: timedRunner });
+  const nft = backend();
   const now = Date.now();
   await nft.reconcile(EMPTY_STATE, now);
   const decisions = [];
@@ -31,28 +78,24 @@ try {
   // One process per address, as fail2ban does it (into the still empty table: the kindest case for it,
   // since each nft process first reads the table, which gets slower as the table grows).
   const single = Number(process.env.SINGLE ?? 1000);
-  let start = process.hrtime.bigint();
-  for (let i = 0; i < single; i++) {
-    execFileSync('ip', ['netns', 'exec', NS, 'nft', 'add', 'element', 'inet', 'sipwarden', 'block4', `{ 172.16.${i >> 8}.${i & 255} timeout 3600s }`]);
-  }
-  const singleS = seconds(start);
-  process.stderr.write(`one process per address: ${single} in ${singleS.toFixed(2)} s\n`);
+  const perProcess = await phase('one process per address', async () => {
+    for (let i = 0; i < single; i++) {
+      execFileSync('ip', ['netns', 'exec', NS, 'nft', 'add', 'element', 'inet', 'sipwarden', 'block4', `{ 172.16.${i >> 8}.${i & 255} timeout 3600s }`]);
+    }
+  });
   await nft.reconcile(EMPTY_STATE, Date.now());
 
-  start = process.hrtime.bigint();
-  const applied = await nft.apply(decisions, now);
-  const batchS = seconds(start);
-  process.stderr.write(`one transaction: ${decisions.length} in ${batchS.toFixed(2)} s\n`);
-  start = process.hrtime.bigint();
-  const fresh = new NftablesBackend({ settings: enforcerSettings(config), netns: NS });
-  const reconciled = await fresh.reconcile({ allow: [], deny: [], dynamic: decisions.map((d) => ({ target: d.target, until: d.until })) }, Date.now());
-  const reconcileS = seconds(start);
-  const perBatch = batchS / decisions.length;
-  const perSingle = singleS / single;
+  const batch = await phase(`one transaction of ${decisions.length}`, () => nft.apply(decisions, now));
+  const state = { allow: [], deny: [], dynamic: decisions.map((d) => ({ target: d.target, until: d.until })) };
+  // A fresh process's reconcile: nothing known, the whole table listed and compared.
+  const reconcile = await phase(`reconcile of ${decisions.length}`, () => backend().reconcile(state, Date.now()));
+  const reconciled = reconcile.value;
+  const perBatch = batch.figures.seconds / decisions.length;
+  const perSingle = perProcess.figures.seconds / single;
   const result = {
-    batch: { blocks: decisions.length, transactions: applied.transactions, seconds: Number(batchS.toFixed(3)) },
-    reconcile: { elements: decisions.length, changed: reconciled.added + reconciled.removed + reconciled.refreshed, seconds: Number(reconcileS.toFixed(3)) },
-    perProcess: { blocks: single, seconds: Number(singleS.toFixed(3)) },
+    batch: { blocks: decisions.length, transactions: batch.value.transactions, ...batch.figures },
+    reconcile: { elements: decisions.length, changed: reconciled.added + reconciled.removed + reconciled.refreshed, ...reconcile.figures },
+    perProcess: { blocks: single, ...perProcess.figures },
     ratioPerAddress: Math.round(perSingle / perBatch),
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

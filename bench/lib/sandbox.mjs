@@ -53,7 +53,9 @@ export async function startDaemon(sandbox, config) {
   const full = { stateDir: join(dir, 'state'), daemon: { socket: join(dir, 'sock'), reconcileInterval: '30s' }, sources: [{ path: log, format: 'asterisk' }], ...config };
   const configPath = join(dir, 'sipwarden.yml');
   writeFileSync(configPath, JSON.stringify(full));
-  const child = spawn('ip', ['netns', 'exec', sandbox.pbx, process.execPath, CLI, 'daemon', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_DAEMON_NODE_ARGS: extra node options for the daemon, e.g. --cpu-prof to profile it.
+  const nodeArgs = (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn('ip', ['netns', 'exec', sandbox.pbx, process.execPath, ...nodeArgs, CLI, 'daemon', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d.toString()));
   const started = Date.now();

@@ -1,7 +1,9 @@
 // Gathers what a report needs: the journal (read-only), the store, and the kernel's drop counters.
+import { accessSync, constants, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
+import { SipwardenError } from '../model/errors.js';
 import { Journal } from '../act/journal/journal.js';
 import { buildReport, type KernelCounters, type Report } from '../act/notify/report.js';
 import { SecureJsonFile, STATE_FILE } from '../store/state-file.js';
@@ -33,6 +35,14 @@ async function kernelCounters(config: Config): Promise<KernelCounters> {
 
 /** The report for a period from the store under `stateDir`; nothing is written. */
 export async function collectReport(config: Config, period: { from: number; to: number }, options: { now: number; top: number }): Promise<Report> {
+  // An unreadable state folder would look like an empty journal: a report of zeros that is wrong.
+  if (existsSync(config.stateDir)) {
+    try {
+      accessSync(config.stateDir, constants.R_OK | constants.X_OK);
+    } catch (error) {
+      throw new SipwardenError('IO', `${config.stateDir}: cannot read the state and journal (${(error as NodeJS.ErrnoException).code ?? 'denied'}); run sipwarden report as root`);
+    }
+  }
   const journal = Journal.open(join(config.stateDir, 'journal'), { readOnly: true });
   try {
     const state = new SecureJsonFile(join(config.stateDir, STATE_FILE)).read() ?? emptyState();

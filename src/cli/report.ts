@@ -53,7 +53,8 @@ export function reportCommand(yargs: Argv): Argv {
       if (args.mail && smtp !== null) {
         const to = context.config.notifications.to;
         const sent = await notify.sendMail({ smtp, to }, notify.reportMail(report));
-        process.stdout.write(`report mailed to ${to.join(', ')} (${report.total} attacks${sent.rejected.length > 0 ? `; refused for ${sent.rejected.join(', ')}` : ''})\n`);
+        // Silent on success, as cron jobs should be (cron mails any output); a partial refusal is said.
+        if (sent.rejected.length > 0) process.stderr.write(`sipwarden: report mailed, but the server refused ${sent.rejected.join(', ')}\n`);
         return;
       }
       const render = { text: notify.renderReportText, html: notify.renderReportHtml, json: notify.renderReportJson }[args.format];

@@ -20,6 +20,7 @@ import { FileFollower } from '../sources/file-tail.js';
 import { NflogSource, type PacketEvidence } from '../sources/nflog.js';
 import { UserAgentMatcher } from '../detect/user-agents.js';
 import { packetEvent } from './packet-evidence.js';
+import { IdleCollector } from './idle-gc.js';
 import { expireBlocks, recordDecisions, type StateData } from '../store/state.js';
 import { openStateFile } from '../store/state-file.js';
 import { lockStore } from '../store/lock.js';
@@ -84,6 +85,7 @@ export class Daemon {
   private dirty = false;
   private lastFlush = 0;
   private readonly host = hostAddresses();
+  private readonly idle = new IdleCollector();
   private readonly startedAt: number;
   private stopping: Promise<void> | null = null;
 
@@ -181,6 +183,7 @@ export class Daemon {
     const entries: JournalEntry[] = [];
     const decisions: Decision[] = [];
     counters.lines += lines.length;
+    this.idle.saw(lines.length, now);
     for (const line of lines) {
       const outcome = parser.parse(line, path, now);
       if (outcome.type === 'unmatched') continue;
@@ -252,6 +255,7 @@ export class Daemon {
   private tick(): void {
     const now = this.options.clock.now();
     this.engine.tick(now);
+    this.idle.tick(now);
     if (expireBlocks(this.state, now).length > 0) this.dirty = true;
     this.flushState(false);
   }

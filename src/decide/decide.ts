@@ -1,5 +1,5 @@
 // The pure core: events in, decisions out. Exemptions, /64 grouping, windows, limiter, escalation.
-import { blockTarget, isLoopbackOrUnspecified, parseCidr, RangeSet } from '../model/address.js';
+import { blockTarget, isLoopbackOrUnspecified, parseCidr, RangeSet, type Cidr } from '../model/address.js';
 import type { AttackEvent, EventKind } from '../model/event.js';
 import type { Decision, StrikeClass } from '../model/decision.js';
 import type { Config } from '../config/types.js';
@@ -66,18 +66,25 @@ export class DetectionEngine {
   /** Dynamic blocks in force: target -> end time. */
   private readonly dynamic = new Map<string, number>();
   private readonly permanent = new Set<string>();
-  /** Whether a range target holds an exempt address, per target (cleared with the allowlist). */
-  private readonly exemptRanges = new Map<string, boolean>();
+  private allowEntries: readonly string[];
+  private readonly hostEntries: readonly string[];
+  /** IPv6 block targets holding an allowlisted or own address. */
+  private readonly exemptTargets = new Set<string>();
+  /** Exempt IPv6 ranges wider than a block target (rare: checked by overlap). */
+  private wideExempt: RangeSet[] = [];
 
   constructor(options: EngineOptions) {
     this.config = options.config;
     this.allow = new RangeSet(options.config.allowlist.map((c) => parseCidr(c)).filter((c) => c !== null));
     this.host = new RangeSet((options.hostAddresses ?? []).map((a) => parseCidr(a)).filter((c) => c !== null));
+    this.allowEntries = [...options.config.allowlist];
+    this.hostEntries = [...(options.hostAddresses ?? [])];
     this.failures = new FailureWindow(FAILURE_WINDOW_MS, options.config.register.maxFailures + 1);
     this.limiter = limiterParameters(options.config.invite.rateLimit);
     this.buckets = new InviteBucket(this.limiter);
     this.userAgents = new UserAgentMatcher(options.config.blocking.userAgents);
     this.strikes = new StrikeLedger(options.config.blocking.threshold * options.config.blocking.dynamicBlockTime);
+    this.indexExemptions();
   }
 
   /** Feeds one event, on the event's own clock. */
@@ -132,19 +139,35 @@ export class DetectionEngine {
   /** Replaces the allowlist (config plus addresses allowed at run time). */
   setAllowlist(entries: readonly string[]): void {
     this.allow = new RangeSet(entries.map((c) => parseCidr(c)).filter((c) => c !== null));
-    this.exemptRanges.clear();
+    this.allowEntries = [...entries];
+    this.indexExemptions();
   }
 
-  /** A /64 target may hold an allowlisted or own address: such a range is never blocked. */
+  /**
+   * A /64 target may hold an allowlisted or own address: such a range is never blocked. The
+   * exempt targets are worked out once (see exemptTargetsOf), so a flood from a million fresh
+   * IPv6 sources costs a set look-up each.
+   */
   private rangeHoldsExempt(target: string): boolean {
-    let exempt = this.exemptRanges.get(target);
-    if (exempt === undefined) {
-      const range = parseCidr(target);
-      exempt = range !== null && (this.allow.overlaps(range) || this.host.overlaps(range));
-      if (this.exemptRanges.size >= 65_536) this.exemptRanges.clear();
-      this.exemptRanges.set(target, exempt);
+    if (this.exemptTargets.has(target)) return true;
+    if (this.wideExempt.length === 0) return false;
+    const range = parseCidr(target);
+    return range !== null && this.wideExempt.some((set) => set.overlaps(range));
+  }
+
+  /** Block targets that hold an exempt address, and the exempt ranges wider than a target. */
+  private indexExemptions(): void {
+    this.exemptTargets.clear();
+    this.wideExempt = [];
+    const prefix = this.config.blocking.ipv6Prefix;
+    const wide: Cidr[] = [];
+    for (const text of [...this.allowEntries, ...this.hostEntries]) {
+      const range = parseCidr(text);
+      if (range === null || range.family !== 6) continue;
+      if (range.length >= prefix) this.exemptTargets.add(blockTarget(range.network, prefix));
+      else wide.push(range);
     }
-    return exempt;
+    if (wide.length > 0) this.wideExempt = [new RangeSet(wide)];
   }
 
   isBlocked(target: string, now: number): boolean {

@@ -92,20 +92,61 @@ export function formatCidr(cidr: Cidr): string {
   return cidr.length === max ? cidr.network : `${cidr.network}/${cidr.length}`;
 }
 
-const targetCache = new Map<string, string>();
+/**
+ * The 16 bytes of an IPv6 address in canonical text (as canonicalAddress writes it: hex groups,
+ * at most one `::`). Internal fast path: text from outside goes through canonicalAddress first.
+ */
+export function canonicalV6Bytes(canonical: string): Uint8Array {
+  const out = new Uint8Array(16);
+  const gap = canonical.indexOf('::');
+  const head = gap < 0 ? canonical : canonical.slice(0, gap);
+  const tail = gap < 0 ? '' : canonical.slice(gap + 2);
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === '' ? [] : tail.split(':');
+  headGroups.forEach((g, i) => {
+    const v = parseInt(g, 16);
+    out[i * 2] = v >> 8;
+    out[i * 2 + 1] = v & 255;
+  });
+  const start = 8 - tailGroups.length;
+  tailGroups.forEach((g, i) => {
+    const v = parseInt(g, 16);
+    out[(start + i) * 2] = v >> 8;
+    out[(start + i) * 2 + 1] = v & 255;
+  });
+  return out;
+}
+
+/** RFC 5952 text of 16 address bytes: lower-case hex, the longest run of two or more zero groups as `::`. */
+export function formatV6Bytes(bytes: Uint8Array): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 8; i++) groups.push(((bytes[i * 2] ?? 0) << 8) | (bytes[i * 2 + 1] ?? 0));
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}
 
 /** The block target for an attacker: IPv4 by /32, IPv6 by the configured prefix (one host owns a /64). */
 export function blockTarget(canonical: string, ipv6Prefix: number): string {
   if (addressFamily(canonical) === 4 || ipv6Prefix >= 128) return canonical;
-  const key = `${canonical}/${ipv6Prefix}`;
-  let target = targetCache.get(key);
-  if (target === undefined) {
-    const cidr = parseCidr(key);
-    target = cidr === null ? canonical : formatCidr(cidr);
-    if (targetCache.size >= CACHE_LIMIT) targetCache.clear();
-    targetCache.set(key, target);
-  }
-  return target;
+  const bytes = canonicalV6Bytes(canonical);
+  for (let bit = ipv6Prefix; bit < 128; bit++) bytes[bit >> 3] = (bytes[bit >> 3] ?? 0) & ~(0x80 >> (bit & 7));
+  return `${formatV6Bytes(bytes)}/${ipv6Prefix}`;
 }
 
 /** Loopback or unspecified: never an attacker worth blocking. Reads the canonical text directly. */

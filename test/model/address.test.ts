@@ -49,3 +49,23 @@ test('RangeSet answers membership and overlap', () => {
   expect(set.overlaps(parseCidr('2001:db8::/32')!)).toBe(true);
   expect(set.overlaps(parseCidr('203.0.113.0/24')!)).toBe(false);
 });
+
+test('the fast IPv6 byte paths agree with ipaddr.js on canonical text', async () => {
+  const { canonicalV6Bytes, formatV6Bytes } = await import('../../src/model/address.js');
+  const ipaddr = (await import('ipaddr.js')).default;
+  let seed = 7;
+  const next = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed;
+  };
+  for (let n = 0; n < 2000; n++) {
+    // Many zero groups, so every placement of the longest zero run is exercised.
+    const parts: number[] = Array.from({ length: 8 }, () => (next() % 3 === 0 ? next() % 65536 : 0));
+    if (!parts.some((p) => p !== 0xffff && p !== 0)) parts[0] = 0x2001;
+    const ip = new ipaddr.IPv6(parts);
+    if (ip.isIPv4MappedAddress()) continue;
+    const text = ip.toRFC5952String();
+    expect(formatV6Bytes(canonicalV6Bytes(text))).toBe(text);
+    expect([...canonicalV6Bytes(text)]).toEqual(ip.toByteArray());
+  }
+});

@@ -1,6 +1,7 @@
 // Pure: desired state -> the elements each kernel set should hold, and the difference from what it holds.
-import { parseCidr, formatCidr, type Cidr } from '../../model/address.js';
-import type { DesiredState } from './backend.js';
+import type { Cidr } from '../../model/address.js';
+import type { DesiredState, DynamicBlock } from './backend.js';
+import { PrefixIndex, rangeOf, type Range } from './ranges.js';
 
 export type ListKind = 'allow' | 'deny' | 'dynamic';
 
@@ -25,96 +26,68 @@ export interface DesiredElements {
   rejected: string[];
 }
 
-const cidrCache = new Map<string, Cidr | null>();
-const CIDR_CACHE_LIMIT = 1 << 21;
-
-/** parseCidr, remembered: the same blocks are compared on every apply and reconcile. */
-function cidrOf(text: string): Cidr | null {
-  let hit = cidrCache.get(text);
-  if (hit === undefined) {
-    hit = parseCidr(text);
-    if (cidrCache.size >= CIDR_CACHE_LIMIT) cidrCache.clear();
-    cidrCache.set(text, hit);
-  }
-  return hit;
-}
-
-interface Candidate {
-  cidr: Cidr;
-  until: number | null;
-}
-
-function contains(outer: Cidr, inner: Cidr): boolean {
-  if (outer.family !== inner.family || outer.length > inner.length) return false;
-  const masked = parseCidr(`${inner.network}/${outer.length}`);
-  return masked !== null && masked.network === outer.network;
+/** The later of two expiries; null (never) outlasts any time. */
+function later(a: number | null, b: number | null): number | null {
+  return a === null || b === null ? null : Math.max(a, b);
 }
 
 /**
  * Keeps only ranges no other range of the same set covers (an interval set refuses overlaps); a range
  * that covers others expires with the last of them, so nothing it replaced is released early.
  */
-function normalize(candidates: Candidate[]): Candidate[] {
-  const byLength = [...candidates].sort((a, b) => a.cidr.length - b.cidr.length);
-  const kept: Candidate[] = [];
-  const keptByLength = new Map<number, Map<string, Candidate>>();
-  for (const candidate of byLength) {
-    let cover: Candidate | undefined;
-    for (const [length, nets] of keptByLength) {
-      if (length > candidate.cidr.length) continue;
-      const masked = length === candidate.cidr.length ? candidate.cidr : parseCidr(`${candidate.cidr.network}/${length}`);
-      const found = masked === null ? undefined : nets.get(masked.network);
-      if (found !== undefined && contains(found.cidr, candidate.cidr)) {
-        cover = found;
-        break;
-      }
-    }
+function normalize(items: Map<string, number | null>, ranges: Map<string, Range>): Map<string, number | null> {
+  // Widest first: a range is kept unless one already kept covers it.
+  const byWidth = [...ranges.values()].sort((a, b) => a.cidr.length - b.cidr.length);
+  const index = new PrefixIndex<{ text: string; until: number | null }>();
+  const kept: Array<{ text: string; until: number | null }> = [];
+  for (const range of byWidth) {
+    const until = items.get(range.text) ?? null;
+    const cover = index.covering(range);
     if (cover !== undefined) {
-      if (cover.until !== null) cover.until = candidate.until === null ? null : Math.max(cover.until, candidate.until);
+      cover.until = later(cover.until, until);
       continue;
     }
-    const entry = { cidr: candidate.cidr, until: candidate.until };
+    const entry = { text: range.text, until };
+    index.add(range, entry);
     kept.push(entry);
-    let nets = keptByLength.get(candidate.cidr.length);
-    if (nets === undefined) {
-      nets = new Map();
-      keptByLength.set(candidate.cidr.length, nets);
-    }
-    nets.set(candidate.cidr.network, entry);
   }
-  return kept;
+  const out = new Map<string, number | null>();
+  for (const { text, until } of kept) out.set(text, until);
+  return out;
+}
+
+/** One set's elements being gathered: value -> expiry, and for an interval set the ranges to normalize. */
+interface Gathering {
+  items: Map<string, number | null>;
+  ranges: Map<string, Range> | null;
 }
 
 /** The elements each set should hold at `now`: valid targets only, expired blocks left out, ranges kept whole. */
 export function desiredElements(state: DesiredState, now: number, layout: SetLayout): DesiredElements {
   const rejected: string[] = [];
-  const bySet = new Map<string, { interval: boolean; items: Map<string, Candidate> }>();
-  for (const { set, interval } of layout.sets) bySet.set(set, { interval, items: new Map() });
+  const bySet = new Map<string, Gathering>();
+  for (const { set, interval } of layout.sets) bySet.set(set, { items: new Map(), ranges: interval ? new Map() : null });
   const put = (list: ListKind, text: string, until: number | null): void => {
-    const cidr = cidrOf(text);
-    if (cidr === null) {
+    const range = rangeOf(text);
+    if (range === null) {
       rejected.push(text);
       return;
     }
-    const { set, interval } = layout.choose(list, cidr);
-    let entry = bySet.get(set);
-    if (entry === undefined) {
-      entry = { interval, items: new Map() };
-      bySet.set(set, entry);
+    const { set, interval } = layout.choose(list, range.cidr);
+    let gathering = bySet.get(set);
+    if (gathering === undefined) {
+      gathering = { items: new Map(), ranges: interval ? new Map() : null };
+      bySet.set(set, gathering);
     }
-    const key = formatCidr(cidr);
-    const previous = entry.items.get(key);
-    const merged = previous === undefined ? until : previous.until === null || until === null ? null : Math.max(previous.until, until);
-    entry.items.set(key, { cidr, until: merged });
+    const previous = gathering.items.get(range.text);
+    gathering.items.set(range.text, previous === undefined ? until : later(previous, until));
+    gathering.ranges?.set(range.text, range);
   };
   for (const text of state.allow) put('allow', text, null);
   for (const text of state.deny) put('deny', text, null);
   for (const block of state.dynamic) if (block.until > now) put('dynamic', block.target, block.until);
   const elements: ElementMap = new Map();
-  for (const [set, { interval, items }] of bySet) {
-    const list = interval ? normalize([...items.values()]) : [...items.values()];
-    elements.set(set, new Map(list.map((c) => [formatCidr(c.cidr), c.until])));
-  }
+  for (const [set, { items, ranges }] of bySet) elements.set(set, ranges === null ? items : normalize(items, ranges));
   return { elements, rejected };
 }
 
@@ -139,28 +112,145 @@ export function diffElements(current: ElementMap, target: ElementMap, toleranceM
   const diff: ElementDiff = { add: [], refresh: [], remove: [], superseded: [] };
   for (const [set, wanted] of target) {
     const have = current.get(set) ?? new Map<string, number | null>();
-    const addedValues: string[] = [];
+    const added: string[] = [];
     for (const [value, until] of wanted) {
       if (!have.has(value)) {
         diff.add.push({ set, value, until });
-        addedValues.push(value);
+        added.push(value);
         continue;
       }
       const old = have.get(value) ?? null;
       if (until !== null && (old === null || Math.abs(old - until) > toleranceMs)) diff.refresh.push({ set, value, until });
     }
-    let added: Cidr[] | null = null;
+    // In an interval set, what an added range covers must go first (the set refuses the overlap).
+    const covers = intervalSets.has(set) && added.length > 0 ? indexOf(added) : null;
     for (const [value, until] of have) {
       if (wanted.has(value)) continue;
-      if (added === null) added = addedValues.flatMap((v) => cidrOf(v) ?? []);
-      const cidr = intervalSets.has(set) && added.length > 0 ? cidrOf(value) : null;
-      const covered = cidr !== null && added.some((a) => contains(a, cidr));
+      const range = covers === null ? null : rangeOf(value);
+      const covered = range !== null && covers?.covering(range) !== undefined;
       (covered ? diff.superseded : diff.remove).push({ set, value, until });
     }
   }
   return diff;
 }
 
+function indexOf(values: readonly string[]): PrefixIndex<true> {
+  const index = new PrefixIndex<true>();
+  for (const value of values) {
+    const range = rangeOf(value);
+    if (range !== null) index.add(range, true);
+  }
+  return index;
+}
+
 export function diffSize(diff: ElementDiff): number {
   return diff.add.length + diff.refresh.length + diff.remove.length + diff.superseded.length;
+}
+
+/**
+ * The elements this process last put in the kernel, kept current change by change, so a batch of new
+ * blocks is checked against it without a full diff. Expired elements stay until the next full
+ * replacement (every reconcile) and count as absent.
+ */
+export class HeldElements {
+  readonly elements: ElementMap;
+  /** Prefix lengths each interval set holds (expired ones included, which only ever errs towards a full diff). */
+  private readonly lengths = new Map<string, Set<number>>();
+  private readonly intervalSets: ReadonlySet<string>;
+
+  constructor(elements: ElementMap, intervalSets: ReadonlySet<string>) {
+    this.elements = elements;
+    this.intervalSets = intervalSets;
+    for (const set of intervalSets) for (const value of elements.get(set)?.keys() ?? []) this.noteLength(set, value);
+  }
+
+  private noteLength(set: string, value: string): void {
+    const length = rangeOf(value)?.cidr.length;
+    if (length === undefined) return;
+    let lengths = this.lengths.get(set);
+    if (lengths === undefined) {
+      lengths = new Set();
+      this.lengths.set(set, lengths);
+    }
+    lengths.add(length);
+  }
+
+  /** The expiry of `value` in `set`: undefined when it is not held or has expired by `now`. */
+  expiry(set: string, value: string, now: number): number | null | undefined {
+    const until = this.elements.get(set)?.get(value);
+    return until === undefined || (until !== null && until <= now) ? undefined : until;
+  }
+
+  /** Whether every range `set` holds has prefix length `length`: a new range of that length then overlaps only its equal. */
+  holdsOnly(set: string, length: number): boolean {
+    const lengths = this.lengths.get(set);
+    return lengths === undefined || lengths.size === 0 || (lengths.size === 1 && lengths.has(length));
+  }
+
+  /** Elements of `set`, expired ones included: an upper bound of what the kernel holds. */
+  count(set: string): number {
+    return this.elements.get(set)?.size ?? 0;
+  }
+
+  /** The elements not expired at `now`: what the kernel holds. */
+  live(now: number): ElementMap {
+    const live: ElementMap = new Map();
+    for (const [set, values] of this.elements) {
+      const kept = new Map<string, number | null>();
+      for (const [value, until] of values) if (until === null || until > now) kept.set(value, until);
+      live.set(set, kept);
+    }
+    return live;
+  }
+
+  /** Records additions and refreshes the kernel has taken. */
+  record(changes: readonly ElementChange[]): void {
+    for (const { set, value, until } of changes) {
+      let values = this.elements.get(set);
+      if (values === undefined) {
+        values = new Map();
+        this.elements.set(set, values);
+      }
+      values.set(value, until);
+      if (this.intervalSets.has(set)) this.noteLength(set, value);
+    }
+  }
+}
+
+/**
+ * What a batch of new blocks changes, worked out from the blocks alone: each block's element is added,
+ * or refreshed when it gains time; the same diff a full `diffElements` would give for these blocks.
+ * Null when that needs the full diff: a range would go into an interval set that holds (or gets in
+ * this batch) ranges of another length, which might cover it or be covered by it.
+ */
+export function blockDiff(held: HeldElements, blocks: readonly DynamicBlock[], now: number, layout: SetLayout): ElementDiff | null {
+  const bySet = new Map<string, Map<string, number>>();
+  const lengthOf = new Map<string, number>();
+  for (const block of blocks) {
+    if (block.until <= now) continue;
+    const range = rangeOf(block.target);
+    // Not an address: never written (`desiredElements` rejects it the same way).
+    if (range === null) continue;
+    const { set, interval } = layout.choose('dynamic', range.cidr);
+    if (interval) {
+      const length = range.cidr.length;
+      if ((lengthOf.get(set) ?? length) !== length || !held.holdsOnly(set, length)) return null;
+      lengthOf.set(set, length);
+    }
+    let values = bySet.get(set);
+    if (values === undefined) {
+      values = new Map();
+      bySet.set(set, values);
+    }
+    values.set(range.text, Math.max(values.get(range.text) ?? 0, block.until));
+  }
+  const diff: ElementDiff = { add: [], refresh: [], remove: [], superseded: [] };
+  for (const [set, values] of bySet) {
+    for (const [value, until] of values) {
+      const old = held.expiry(set, value, now);
+      if (old === undefined) diff.add.push({ set, value, until });
+      else if (old !== null && until > old) diff.refresh.push({ set, value, until });
+    }
+  }
+  return diff;
 }

@@ -10,7 +10,7 @@
 // passing them, so a full table never means "unlimited" here either.
 import { KERNEL_PREFIX_RATELIMIT } from '../../config/defaults.js';
 import type { EnforcerSettings } from './backend.js';
-import type { ElementChange, ElementDiff, ElementMap, SetChoice, SetLayout } from './elements.js';
+import type { ElementChange, ElementDiff, ElementMap, ListKind, SetChoice, SetLayout } from './elements.js';
 
 export const CHAIN = 'SIPWARDEN';
 export const CHAIN_INVITE = 'SIPWARDEN-INVITE';
@@ -20,11 +20,18 @@ export const IPT_TABLE = 'raw';
 
 const set = (name: string): SetChoice => ({ set: name, interval: false });
 
+/** Every choice made once: `choose` runs for each of up to a million targets. */
+const CHOICES: Record<ListKind, Record<4 | 6, SetChoice>> = {
+  allow: { 4: set('sipwarden-allow4'), 6: set('sipwarden-allow6') },
+  deny: { 4: set('sipwarden-deny4'), 6: set('sipwarden-deny6') },
+  dynamic: { 4: set('sipwarden-block4'), 6: set('sipwarden-block6') },
+};
+
 /** ipsets: hash:net holds hosts and ranges side by side, so no set needs ranges normalized. */
 export const IPSET_LAYOUT: SetLayout = {
-  sets: [4, 6].flatMap((f) => ['allow', 'deny', 'block'].map((l) => set(`sipwarden-${l}${f}`))),
+  sets: ([4, 6] as const).flatMap((f) => [CHOICES.allow[f], CHOICES.deny[f], CHOICES.dynamic[f]]),
   choose(list, cidr) {
-    return set(`sipwarden-${list === 'dynamic' ? 'block' : list}${cidr.family}`);
+    return CHOICES[list][cidr.family];
   },
 };
 

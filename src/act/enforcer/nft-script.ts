@@ -44,23 +44,21 @@ const MIN_TIMEOUT_MS = 1000;
 const EXPIRY_MARGIN_MS = 2000;
 
 const set = (name: string, interval: boolean): SetChoice => ({ set: name, interval });
+/** Every choice made once: `choose` runs for each of up to a million targets. */
+const CHOICES = {
+  allow: { 4: set('allow4', true), 6: set('allow6', true) },
+  deny: { 4: set('deny4', true), 6: set('deny6', true) },
+  host: { 4: set('block4', false), 6: set('block6', false) },
+  net: { 4: set('blocknet4', true), 6: set('blocknet6', true) },
+} as const;
 
 /** The nft backend's sets for allowlist, denylist and dynamic blocks (hosts and ranges apart). */
 export const NFT_LAYOUT: SetLayout = {
-  sets: [
-    set('allow4', true),
-    set('allow6', true),
-    set('deny4', true),
-    set('deny6', true),
-    set('block4', false),
-    set('block6', false),
-    set('blocknet4', true),
-    set('blocknet6', true),
-  ],
+  sets: [CHOICES.allow[4], CHOICES.allow[6], CHOICES.deny[4], CHOICES.deny[6], CHOICES.host[4], CHOICES.host[6], CHOICES.net[4], CHOICES.net[6]],
   choose(list, cidr) {
+    if (list !== 'dynamic') return CHOICES[list][cidr.family];
     const host = cidr.length === (cidr.family === 4 ? 32 : 128);
-    if (list === 'dynamic') return host ? set(`block${cidr.family}`, false) : set(`blocknet${cidr.family}`, true);
-    return set(`${list}${cidr.family}`, true);
+    return (host ? CHOICES.host : CHOICES.net)[cidr.family];
   },
 };
 
@@ -214,18 +212,18 @@ function timeoutText(until: number | null, now: number): string {
 
 /** Element lines for one operation, chunked; `withTimeout` adds each element's remaining time. */
 function elementLines(op: 'add' | 'delete', changes: readonly ElementChange[], now: number, withTimeout: boolean): string[] {
-  const bySet = new Map<string, ElementChange[]>();
+  const bySet = new Map<string, string[]>();
   for (const change of changes) {
-    const list = bySet.get(change.set) ?? [];
-    list.push(change);
-    bySet.set(change.set, list);
+    let items = bySet.get(change.set);
+    if (items === undefined) {
+      items = [];
+      bySet.set(change.set, items);
+    }
+    items.push(withTimeout && TIMEOUT_SETS.has(change.set) ? change.value + timeoutText(change.until, now) : change.value);
   }
   const lines: string[] = [];
-  for (const [name, list] of bySet) {
-    for (let i = 0; i < list.length; i += CHUNK) {
-      const items = list.slice(i, i + CHUNK).map((c) => c.value + (withTimeout && TIMEOUT_SETS.has(name) ? timeoutText(c.until, now) : ''));
-      lines.push(`${op} element ${TABLE} ${name} { ${items.join(', ')} }`);
-    }
+  for (const [name, items] of bySet) {
+    for (let i = 0; i < items.length; i += CHUNK) lines.push(`${op} element ${TABLE} ${name} { ${items.slice(i, i + CHUNK).join(', ')} }`);
   }
   return lines;
 }
@@ -275,8 +273,10 @@ export function nftTeardownScript(): string {
   return `table ${TABLE}\ndelete table ${TABLE}\n`;
 }
 
-/** What `nft -j list table inet sipwarden` says about the table. */
+/** What `nft -j -t list ruleset` says about the table, with the elements of its managed sets added. */
 export interface NftListing {
+  /** Whether the table exists. */
+  table: boolean;
   /** Fingerprint from the first rule's comment, or null when the rule is missing. */
   fingerprint: string | null;
   /** Rules per chain. */
@@ -286,6 +286,17 @@ export interface NftListing {
 
 const KERNEL_TEXT = /^(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7})$/;
 
+/** A listed address in the text nft takes back: the kernel's own output (inet_ntop) is canonical already; anything else goes through ipaddr.js. */
+function listedAddress(text: string): string | null {
+  return KERNEL_TEXT.test(text) ? text : canonicalAddress(text);
+}
+
+function listedRange(from: string, to: string): string | null {
+  const a = listedAddress(from);
+  const b = listedAddress(to);
+  return a === null || b === null || addressFamily(a) !== addressFamily(b) ? null : `${a}-${b}`;
+}
+
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 function isObject(value: Json | undefined): value is { [key: string]: Json } {
@@ -294,41 +305,44 @@ function isObject(value: Json | undefined): value is { [key: string]: Json } {
 
 /** An element value as the kernel lists it, in the text nft takes back; null when not an address. */
 function elementValue(value: Json | undefined): string | null {
-  // The kernel's own output (inet_ntop) is canonical already; anything else goes through ipaddr.js.
-  if (typeof value === 'string') return KERNEL_TEXT.test(value) ? value : canonicalAddress(value);
+  if (typeof value === 'string') return listedAddress(value);
   if (!isObject(value)) return null;
   const prefix = value['prefix'];
   if (isObject(prefix) && typeof prefix['addr'] === 'string' && typeof prefix['len'] === 'number') {
-    const addr = KERNEL_TEXT.test(prefix['addr']) ? prefix['addr'] : canonicalAddress(prefix['addr']);
+    const addr = listedAddress(prefix['addr']);
     return addr === null ? null : `${addr}/${prefix['len']}`;
   }
   const range = value['range'];
-  if (Array.isArray(range) && typeof range[0] === 'string' && typeof range[1] === 'string') {
-    const from = canonicalAddress(range[0]);
-    const to = canonicalAddress(range[1]);
-    return from === null || to === null || addressFamily(from) !== addressFamily(to) ? null : `${from}-${to}`;
-  }
+  if (Array.isArray(range) && typeof range[0] === 'string' && typeof range[1] === 'string') return listedRange(range[0], range[1]);
   return null;
 }
 
-/** Parses `nft -j list table` output; element expiries become ms since epoch relative to `now`. */
+/** Whether a listed object belongs to `inet sipwarden` (a ruleset listing holds every table). */
+function inOurTable(object: { [key: string]: Json }): boolean {
+  return (object['family'] === undefined || object['family'] === NFT_FAMILY) && (object['table'] === undefined || object['table'] === NFT_TABLE);
+}
+
+/** Parses `nft -j` listings (`-t list ruleset`, `list set`) of the table; element expiries become ms since epoch relative to `now`. */
 export function parseNftListing(text: string, now: number): NftListing {
   const root = JSON.parse(text) as Json;
   const items = isObject(root) && Array.isArray(root['nftables']) ? root['nftables'] : [];
-  const listing: NftListing = { fingerprint: null, chains: {}, sets: new Map() };
+  const listing: NftListing = { table: false, fingerprint: null, chains: {}, sets: new Map() };
   for (const item of items) {
     if (!isObject(item)) continue;
+    const table = item['table'];
+    if (isObject(table) && table['family'] === NFT_FAMILY && table['name'] === NFT_TABLE) listing.table = true;
     const chain = item['chain'];
-    if (isObject(chain) && typeof chain['name'] === 'string') listing.chains[chain['name']] = 0;
+    if (isObject(chain) && inOurTable(chain) && typeof chain['name'] === 'string') listing.chains[chain['name']] = 0;
     const rule = item['rule'];
-    if (isObject(rule) && typeof rule['chain'] === 'string') {
+    if (isObject(rule) && inOurTable(rule) && typeof rule['chain'] === 'string') {
       listing.chains[rule['chain']] = (listing.chains[rule['chain']] ?? 0) + 1;
       const comment = rule['comment'];
       const match = typeof comment === 'string' ? /^sipwarden ruleset ([0-9a-f]{8})$/.exec(comment) : null;
       if (match !== null && rule['chain'] === 'prerouting') listing.fingerprint = match[1] ?? null;
     }
     const s = item['set'];
-    if (isObject(s) && typeof s['name'] === 'string') {
+    if (isObject(s) && inOurTable(s) && typeof s['name'] === 'string') {
+      listing.table = true;
       const elements = new Map<string, number | null>();
       const elems = Array.isArray(s['elem']) ? s['elem'] : [];
       for (const raw of elems) {
@@ -342,6 +356,57 @@ export function parseNftListing(text: string, now: number): NftListing {
     }
   }
   return listing;
+}
+
+const DURATION = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/;
+const UNIT_MS = [86_400_000, 3_600_000, 60_000, 1000, 1];
+
+/** A duration as nft prints it (`1d2h`, `59m52s584ms`) in ms, or null. */
+function durationMs(text: string): number | null {
+  const match = DURATION.exec(text);
+  if (match === null || text === '') return null;
+  let ms = 0;
+  for (let i = 0; i < UNIT_MS.length; i++) ms += Number(match[i + 1] ?? 0) * (UNIT_MS[i] ?? 0);
+  return ms;
+}
+
+/** One listed element's value (`198.51.100.7`, `2001:db8::/64`, `192.0.2.1-192.0.2.9`) in the text nft takes back, or null. */
+function listedValue(text: string): string | null {
+  const dash = text.indexOf('-');
+  if (dash >= 0) return listedRange(text.slice(0, dash), text.slice(dash + 1));
+  const slash = text.indexOf('/');
+  if (slash < 0) return listedAddress(text);
+  const addr = listedAddress(text.slice(0, slash));
+  const length = text.slice(slash + 1);
+  return addr === null || !/^\d{1,3}$/.test(length) ? null : `${addr}/${length}`;
+}
+
+/**
+ * Parses `nft list set` text: element values and their expiries (ms since epoch relative to `now`).
+ * nft prints it faster than `-j` and it reads faster, with expiries to the millisecond. Only the plain
+ * form sipwarden writes is taken (`VALUE [timeout D] [expires D]`, no quoted comments, nothing else):
+ * null for anything else, and the caller reads that set with `-j`.
+ */
+export function parseNftSetText(text: string, now: number): Map<string, number | null> | null {
+  const elements = new Map<string, number | null>();
+  if (text.includes('"')) return null;
+  const start = text.indexOf('elements = {');
+  if (start < 0) return /^\s*set \S+ \{$/m.test(text) ? elements : null;
+  const end = text.indexOf('}', start);
+  if (end < 0) return null;
+  for (const entry of text.slice(start + 'elements = {'.length, end).split(',')) {
+    const words = entry.trim().split(' ');
+    const value = listedValue(words[0] ?? '');
+    if (value === null) return null;
+    let expires: number | null = null;
+    for (let i = 1; i < words.length; i += 2) {
+      const amount = durationMs(words[i + 1] ?? '');
+      if (amount === null || (words[i] !== 'timeout' && words[i] !== 'expires')) return null;
+      if (words[i] === 'expires') expires = amount;
+    }
+    elements.set(value, expires === null ? null : now + expires);
+  }
+  return elements;
 }
 
 /** Whether a listed table is the one `structure` describes (same fingerprint, every chain and set whole). */

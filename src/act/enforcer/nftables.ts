@@ -3,6 +3,7 @@ import { SipwardenError } from '../../model/errors.js';
 import type { Decision } from '../../model/decision.js';
 import {
   applyDecisions,
+  type DynamicBlock,
   type ApplyResult,
   type DesiredState,
   type EnforcerBackend,
@@ -10,7 +11,7 @@ import {
   type ReconcileResult,
   type SetFill,
 } from './backend.js';
-import { desiredElements, diffElements, diffSize, type ElementMap } from './elements.js';
+import { blockDiff, desiredElements, diffElements, diffSize, HeldElements, type ElementDiff, type ElementMap } from './elements.js';
 import {
   NFT_FAMILY,
   NFT_INTERVAL_SETS,
@@ -22,6 +23,7 @@ import {
   nftStructure,
   nftTeardownScript,
   parseNftListing,
+  parseNftSetText,
   type NftListing,
 } from './nft-script.js';
 import { commandLine, execaRunner, kernelError, type CommandResult, type CommandRunner, type ToolHelp } from './run.js';
@@ -43,7 +45,7 @@ const HELP: ToolHelp = {
   featureHint: 'The INVITE limiter matches payload after the transport header, which needs Linux 5.16 or later; turn invite.rateLimit off or use backend: iptables',
 };
 
-/** `nft -j` gives whole seconds of expiry, read during a listing that takes a while: differences within this are not refreshed. */
+/** Listed expiries are read during a listing that takes a while: differences within this are not refreshed. */
 const LISTED_TOLERANCE_MS = 5000;
 /** nft errors that mean the kernel no longer holds what this process believed; a reconcile repairs them. */
 const STALE = /element does not exist|interval overlaps|File exists|No such file or directory/;
@@ -55,9 +57,9 @@ export class NftablesBackend implements EnforcerBackend {
   private readonly netns: string | undefined;
   private readonly nft: string;
   private readonly runner: CommandRunner;
-  /** The state last loaded, and the elements the kernel then held; null until known. */
+  /** The state last loaded, and the elements the kernel holds since; null until known. */
   private desired: DesiredState | null = null;
-  private kernel: ElementMap | null = null;
+  private held: HeldElements | null = null;
 
   constructor(options: NftablesOptions) {
     this.settings = options.settings;
@@ -88,30 +90,54 @@ export class NftablesBackend implements EnforcerBackend {
 
   /** The table as the kernel holds it (managed sets with their elements), or null when it is missing. */
   async list(now: number): Promise<NftListing | null> {
-    const terse = await this.run(['-j', '-t', 'list', 'table', NFT_FAMILY, NFT_TABLE]);
-    if (terse.exitCode !== 0) {
-      if (/No such file or directory/.test(terse.stderr)) return null;
-      throw kernelError(HELP, `nft -j list table ${NFT_FAMILY} ${NFT_TABLE}`, terse);
-    }
-    const listing = parseNftListing(terse.stdout, now);
-    // Set contents one set at a time: the limiter's own sets can hold a million sources.
+    const listing = await this.structure();
+    if (!listing.table) return null;
+    // Set contents one set at a time: the limiter's own sets can hold a million sources. As text: nft
+    // prints it faster than JSON, it parses faster, and expiries come to the millisecond.
     const managed = NFT_LAYOUT.sets.map((s) => s.set).filter((name) => listing.sets.has(name));
-    const results = await Promise.all(managed.map((name) => this.run(['-j', 'list', 'set', NFT_FAMILY, NFT_TABLE, name])));
+    const texts = await Promise.all(managed.map((name) => this.listSet(name, [])));
     // Listed expiries count from when nft read them, not from the caller's `now`.
     const listedAt = Math.max(now, Date.now());
-    results.forEach((result, i) => {
-      const name = managed[i] ?? '';
-      if (result.exitCode !== 0) throw kernelError(HELP, `nft -j list set ${NFT_FAMILY} ${NFT_TABLE} ${name}`, result);
-      const one = parseNftListing(result.stdout, listedAt).sets.get(name);
-      if (one !== undefined) listing.sets.set(name, one);
-    });
+    for (const [i, name] of managed.entries()) {
+      const elements = parseNftSetText(texts[i] ?? '', listedAt) ?? (await this.jsonElements(name, now));
+      listing.sets.set(name, { size: listing.sets.get(name)?.size ?? null, elements });
+    }
     return listing;
+  }
+
+  /**
+   * The table's chains, rules and sets without elements, from a terse listing of the whole ruleset:
+   * nft 1.0.6 reads every element for `-t list table` (a second or more at 100,000 elements), but not
+   * for `-t list ruleset`.
+   */
+  private async structure(): Promise<NftListing> {
+    const result = await this.run(['-j', '-t', 'list', 'ruleset']);
+    if (result.exitCode !== 0) throw kernelError(HELP, 'nft -j -t list ruleset', result);
+    return parseNftListing(result.stdout, 0);
+  }
+
+  /** `nft [flags] list set inet sipwarden NAME`, its output. */
+  private async listSet(name: string, flags: readonly string[]): Promise<string> {
+    const result = await this.run([...flags, 'list', 'set', NFT_FAMILY, NFT_TABLE, name]);
+    if (result.exitCode !== 0) throw kernelError(HELP, `nft ${[...flags, 'list set', NFT_FAMILY, NFT_TABLE, name].join(' ')}`, result);
+    return result.stdout;
+  }
+
+  /** A set's elements from its JSON listing, for text other than the plain form `parseNftSetText` takes. */
+  private async jsonElements(name: string, now: number): Promise<Map<string, number | null>> {
+    const json = await this.listSet(name, ['-j']);
+    return parseNftListing(json, Math.max(now, Date.now())).sets.get(name)?.elements ?? new Map<string, number | null>();
+  }
+
+  /** The size a set is declared with. */
+  private capacity(name: string): number {
+    return name.startsWith('block') ? this.settings.setSizes.blocks : this.settings.setSizes.lists;
   }
 
   private checkCapacity(elements: ElementMap): void {
     const problems: string[] = [];
     for (const [name, values] of elements) {
-      const size = name.startsWith('block') ? this.settings.setSizes.blocks : this.settings.setSizes.lists;
+      const size = this.capacity(name);
       const key = name.startsWith('block') ? 'kernel.setSizes.blocks' : 'kernel.setSizes.lists';
       if (values.size > size) problems.push(`set ${name} would hold ${values.size} elements; its size is ${size} (${key})`);
     }
@@ -148,48 +174,87 @@ export class NftablesBackend implements EnforcerBackend {
       }
     }
     this.desired = state;
-    this.kernel = elements;
+    this.held = new HeldElements(elements, NFT_INTERVAL_SETS);
     return result;
   }
 
   async apply(decisions: readonly Decision[], now: number): Promise<ApplyResult> {
-    if (this.desired === null || this.kernel === null) {
+    if (this.desired === null || this.held === null) {
       // First use in this process: start from what the kernel holds.
       const listing = await this.list(now);
       const base = listing === null ? { allow: [], deny: [], dynamic: [] } : stateFromListing(listing);
       const result = await this.reconcile(applyDecisions(base, decisions), now);
       return { transactions: result.transactions, added: result.added, removed: result.removed, refreshed: result.refreshed };
     }
-    const next = applyDecisions(this.desired, decisions);
+    const blocks = blocksOnly(decisions);
+    const direct = blocks === null ? null : blockDiff(this.held, blocks, now, NFT_LAYOUT);
+    if (blocks !== null && direct !== null && this.fits(this.held, direct)) return this.applyBlocks(this.desired, this.held, decisions, blocks, direct, now);
+    return this.applyState(this.desired, this.held, decisions, now);
+  }
+
+  /** Whether a batch's additions fit their sets, counting expired elements too; when in doubt the full path checks exactly. */
+  private fits(held: HeldElements, diff: ElementDiff): boolean {
+    const added = new Map<string, number>();
+    for (const { set } of diff.add) added.set(set, (added.get(set) ?? 0) + 1);
+    return [...added].every(([set, count]) => held.count(set) + count <= this.capacity(set));
+  }
+
+  /** A batch of blocks alone: its own elements go to the kernel, without a pass over the whole state. */
+  private async applyBlocks(
+    desired: DesiredState,
+    held: HeldElements,
+    decisions: readonly Decision[],
+    blocks: readonly DynamicBlock[],
+    diff: ElementDiff,
+    now: number,
+  ): Promise<ApplyResult> {
+    const script = nftChangeScript(diff, Math.max(now, Date.now()));
+    if (script !== '') {
+      const repaired = await this.applyTransaction(script, decisions, () => applyDecisions(desired, decisions), now);
+      if (repaired !== null) return repaired;
+    }
+    // Appended rather than merged (a merge is a pass over the whole state): a repeated target takes its
+    // latest expiry wherever the state is read, and the next reconcile replaces the state whole.
+    this.desired = { ...desired, dynamic: desired.dynamic.concat(blocks.filter((b) => b.until > now)) };
+    held.record(diff.add);
+    held.record(diff.refresh);
+    return { transactions: script === '' ? 0 : 1, added: diff.add.length, removed: 0, refreshed: diff.refresh.length };
+  }
+
+  /** Any batch: the whole desired state after it, against what the kernel holds. */
+  private async applyState(desired: DesiredState, held: HeldElements, decisions: readonly Decision[], now: number): Promise<ApplyResult> {
+    const next = applyDecisions(desired, decisions);
     const { elements } = desiredElements(next, now, NFT_LAYOUT);
     this.checkCapacity(elements);
-    const known: ElementMap = new Map();
-    for (const [name, values] of this.kernel) {
-      // Expired blocks are gone from the kernel already.
-      known.set(name, new Map([...values].filter(([, until]) => until === null || until > now)));
-    }
-    const diff = diffElements(known, elements, 0, NFT_INTERVAL_SETS);
+    // Expired blocks are gone from the kernel already.
+    const diff = diffElements(held.live(now), elements, 0, NFT_INTERVAL_SETS);
     const script = nftChangeScript(diff, Math.max(now, Date.now()));
-    if (script === '') {
-      this.desired = next;
-      return { transactions: 0, added: 0, removed: 0, refreshed: 0 };
-    }
-    const outcome = await this.transaction(script);
-    if (outcome.exitCode !== 0) {
-      if (!STALE.test(outcome.stderr)) throw kernelError(HELP, `apply ${decisions.length} decision(s)`, outcome, script);
-      // The kernel changed behind our back (a flush, an expiry): read it and repair in one transaction.
-      const repaired = await this.reconcile(next, now);
-      return { ...repaired, transactions: repaired.transactions + 1 };
+    if (script !== '') {
+      const repaired = await this.applyTransaction(script, decisions, () => next, now);
+      if (repaired !== null) return repaired;
     }
     this.desired = next;
-    this.kernel = elements;
-    return { transactions: 1, added: diff.add.length, removed: diff.remove.length + diff.superseded.length, refreshed: diff.refresh.length };
+    if (script !== '') this.held = new HeldElements(elements, NFT_INTERVAL_SETS);
+    return { transactions: script === '' ? 0 : 1, added: diff.add.length, removed: diff.remove.length + diff.superseded.length, refreshed: diff.refresh.length };
+  }
+
+  /**
+   * Runs an apply's transaction: null when the kernel took it. A rejection saying the kernel no longer
+   * holds what this process believed (a flush, an expiry) is repaired by a reconcile towards `next`,
+   * whose result is returned; any other rejection throws.
+   */
+  private async applyTransaction(script: string, decisions: readonly Decision[], next: () => DesiredState, now: number): Promise<ApplyResult | null> {
+    const outcome = await this.transaction(script);
+    if (outcome.exitCode === 0) return null;
+    if (!STALE.test(outcome.stderr)) throw kernelError(HELP, `apply ${decisions.length} decision(s)`, outcome, script);
+    const repaired = await this.reconcile(next(), now);
+    return { ...repaired, transactions: repaired.transactions + 1 };
   }
 
   async teardown(): Promise<void> {
     await this.mustTransact(nftTeardownScript(), `delete table ${NFT_FAMILY} ${NFT_TABLE}`);
     this.desired = null;
-    this.kernel = null;
+    this.held = null;
   }
 
   rulesText(state: DesiredState, now: number): string {
@@ -223,6 +288,16 @@ export class NftablesBackend implements EnforcerBackend {
     }
     return fills;
   }
+}
+
+/** The blocks of a batch that only blocks (episodes aside: the kernel's limiter acted), or null when it also unblocks or denies. */
+function blocksOnly(decisions: readonly Decision[]): DynamicBlock[] | null {
+  const blocks: DynamicBlock[] = [];
+  for (const decision of decisions) {
+    if (decision.type === 'block') blocks.push({ target: decision.target, until: decision.until });
+    else if (decision.type !== 'episode') return null;
+  }
+  return blocks;
 }
 
 /** The desired state a listed table implies (used when a process starts with no state of its own). */

@@ -22,31 +22,15 @@ export interface JournalOptions {
   readOnly?: boolean;
 }
 
-/** A segment's index grows in place; doubling keeps appends O(1) amortised. */
-class GrowableIndex {
-  private buffer: Buffer;
-  length = 0;
-  constructor(initial: Buffer) {
-    this.buffer = Buffer.alloc(Math.max(4096, initial.length * 2));
-    initial.copy(this.buffer);
-    this.length = initial.length;
-  }
-  reserve(extra: number): Buffer {
-    if (this.length + extra > this.buffer.length) {
-      const bigger = Buffer.alloc(Math.max(this.buffer.length * 2, this.length + extra));
-      this.buffer.copy(bigger, 0, 0, this.length);
-      this.buffer = bigger;
-    }
-    return this.buffer;
-  }
-  view(): Buffer {
-    return this.buffer.subarray(0, this.length);
-  }
-}
-
 interface Segment {
   name: string;
-  index: GrowableIndex;
+  /** Index records on disk. */
+  records: number;
+  /**
+   * The index, when it lives only in memory (a read-only journal that had to rebuild it). Otherwise
+   * queries read the .idx file: the page cache holds it, and the daemon's memory does not.
+   */
+  memoryIndex: Buffer | null;
   /** Bytes in the .jsonl file. */
   size: number;
 }
@@ -71,8 +55,21 @@ function completeLength(path: string, size: number): number {
   }
 }
 
+function readIndexFile(path: string): Buffer {
+  return existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
+}
+
+let cachedDay = '';
+let dayStart = 0;
+let dayEnd = 0;
+
+/** The UTC day of a time, `YYYY-MM-DD`; entries mostly fall on the day of the one before. */
 function dayOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  if (ms >= dayStart && ms < dayEnd) return cachedDay;
+  cachedDay = new Date(ms).toISOString().slice(0, 10);
+  dayStart = Date.parse(`${cachedDay}T00:00:00Z`);
+  dayEnd = dayStart + 86_400_000;
+  return cachedDay;
 }
 
 export class Journal {
@@ -130,7 +127,8 @@ export class Journal {
         closeSync(fd);
       }
     }
-    this.segments.set(name, { name, index: new GrowableIndex(index), size });
+    const rebuiltInMemory = this.readOnly && (!whole || indexedUpTo !== complete);
+    this.segments.set(name, { name, records: index.length / INDEX_RECORD_SIZE, memoryIndex: rebuiltInMemory ? index : null, size });
   }
 
   private rebuildIndex(name: string, data: Buffer): Buffer {
@@ -159,7 +157,7 @@ export class Journal {
     if (fds === undefined) {
       fds = { data: openSync(this.path(name, 'jsonl'), 'a', 0o600), index: openSync(this.path(name, 'idx'), 'a', 0o600) };
       this.fds.set(name, fds);
-      if (!this.segments.has(name)) this.segments.set(name, { name, index: new GrowableIndex(Buffer.alloc(0)), size: fstatSync(fds.data).size });
+      if (!this.segments.has(name)) this.segments.set(name, { name, records: 0, memoryIndex: null, size: fstatSync(fds.data).size });
     }
     return fds;
   }
@@ -179,8 +177,8 @@ export class Journal {
       const segment = this.segments.get(day) as Segment;
       const lines = list.map(entryToLine);
       const text = Buffer.from(lines.join(''));
-      const buffer = segment.index.reserve(list.length * INDEX_RECORD_SIZE);
-      const first = segment.index.length;
+      const buffer = Buffer.allocUnsafe(list.length * INDEX_RECORD_SIZE);
+      const first = 0;
       let offset = segment.size;
       list.forEach((entry, i) => {
         const length = Buffer.byteLength(lines[i] as string);
@@ -190,13 +188,15 @@ export class Journal {
       // Data first: an index record never points past the data it describes.
       writeSync(fds.data, text);
       writeSync(fds.index, buffer, first, list.length * INDEX_RECORD_SIZE);
-      segment.index.length += list.length * INDEX_RECORD_SIZE;
+      segment.records += list.length;
       segment.size = offset;
     }
   }
 
   private indexed(): IndexedSegment[] {
-    return [...this.segments.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((s) => ({ name: s.name, index: s.index.view() }));
+    return [...this.segments.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((s) => ({ name: s.name, index: (s.memoryIndex ?? readIndexFile(this.path(s.name, 'idx'))).subarray(0, s.records * INDEX_RECORD_SIZE) }));
   }
 
   /** The most active attackers since a time. */
@@ -255,7 +255,7 @@ export class Journal {
 
   get size(): number {
     let n = 0;
-    for (const s of this.segments.values()) n += s.index.length / INDEX_RECORD_SIZE;
+    for (const s of this.segments.values()) n += s.records;
     return n;
   }
 

@@ -139,10 +139,13 @@ class AttackerColumns {
   kinds = new Uint32Array(1024 * EVENT_KIND_COUNT);
   segment = new Uint32Array(1024);
   record = new Float64Array(1024);
+  /** The address as stored in the index: 4 little-endian words (IPv4 uses the first), and its family. */
+  words = new Int32Array(1024 * 4);
+  family = new Uint8Array(1024);
 
   add(): number {
     if (this.size === this.count.length) {
-      const grow = <T extends Uint32Array | Float64Array>(a: T): T => {
+      const grow = <T extends Uint32Array | Float64Array | Int32Array | Uint8Array>(a: T): T => {
         const b = new (a.constructor as new (n: number) => T)(a.length * 2);
         b.set(a);
         return b;
@@ -153,6 +156,8 @@ class AttackerColumns {
       this.kinds = grow(this.kinds);
       this.segment = grow(this.segment);
       this.record = grow(this.record);
+      this.words = grow(this.words);
+      this.family = grow(this.family);
     }
     const i = this.size++;
     this.first[i] = Infinity;
@@ -161,6 +166,70 @@ class AttackerColumns {
   }
 }
 
+/**
+ * Addresses to attacker numbers: open addressing over typed arrays, compared word by word. A Map
+ * would box IPv4 keys above 2^30 as heap numbers and IPv6 keys as strings: several times slower.
+ */
+class AddressTable {
+  private slots = new Int32Array(1 << 12).fill(-1);
+  /** 32 - log2(slots): Fibonacci hashing keeps the product's high bits, which depend on every key bit. */
+  private shift = 32 - 12;
+
+  constructor(private readonly columns: AttackerColumns) {}
+
+  private slotOf(family: number, w0: number, w1: number, w2: number, w3: number): number {
+    const key = family === 4 ? w0 : Math.imul(w0 ^ Math.imul(w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35), 0x27d4eb2f) ^ w3;
+    return Math.imul(key, 0x9e3779b1) >>> this.shift;
+  }
+
+  /** The attacker number for an address, added with zeroed counters when new. */
+  lookup(family: number, w0: number, w1: number, w2: number, w3: number): number {
+    const c = this.columns;
+    const mask = this.slots.length - 1;
+    let slot = this.slotOf(family, w0, w1, w2, w3);
+    for (;;) {
+      const i = this.slots[slot] as number;
+      if (i < 0) break;
+      const w = i * 4;
+      if (c.family[i] === family && c.words[w] === w0 && (family === 4 || (c.words[w + 1] === w1 && c.words[w + 2] === w2 && c.words[w + 3] === w3))) return i;
+      slot = (slot + 1) & mask;
+    }
+    const i = c.add();
+    const w = i * 4;
+    c.family[i] = family;
+    c.words[w] = w0;
+    c.words[w + 1] = w1;
+    c.words[w + 2] = w2;
+    c.words[w + 3] = w3;
+    this.slots[slot] = i;
+    if (c.size * 2 > this.slots.length) this.grow();
+    return i;
+  }
+
+  private grow(): void {
+    const c = this.columns;
+    this.slots = new Int32Array(this.slots.length * 2).fill(-1);
+    this.shift--;
+    const mask = this.slots.length - 1;
+    for (let i = 0; i < c.size; i++) {
+      const w = i * 4;
+      let slot = this.slotOf(c.family[i] as number, c.words[w] as number, c.words[w + 1] as number, c.words[w + 2] as number, c.words[w + 3] as number);
+      while ((this.slots[slot] as number) >= 0) slot = (slot + 1) & mask;
+      this.slots[slot] = i;
+    }
+  }
+
+  /** The canonical address of attacker i. */
+  address(i: number): string {
+    const c = this.columns;
+    const bytes: number[] = [];
+    for (let k = 0; k < (c.family[i] === 4 ? 1 : 4); k++) {
+      const word = c.words[i * 4 + k] as number;
+      bytes.push(word & 255, (word >>> 8) & 255, (word >>> 16) & 255, word >>> 24);
+    }
+    return addressFromBytes(new Uint8Array(bytes));
+  }
+}
 
 /**
  * Counts a period by kind, by time bucket and by attacker in one pass over the index records, reading
@@ -173,39 +242,34 @@ export function summarize(segments: readonly IndexedSegment[], query: SummaryQue
   const buckets = new Array<number>(bucketCount).fill(0);
   const byKind = new Array<number>(EVENT_KIND_COUNT).fill(0);
   const columns = new AttackerColumns();
-  const v4 = new Map<number, number>();
-  const v6 = new Map<string, number>();
+  const table = new AddressTable(columns);
   const firstDay = new Date(since).toISOString().slice(0, 10);
   const lastDay = new Date(Math.max(since, until - 1)).toISOString().slice(0, 10);
   let total = 0;
   segments.forEach(({ name, index }, s) => {
     // Segments are named by the day of their entries' times: whole days outside the period are skipped.
     if (name < firstDay || name > lastDay) return;
+    // One DataView over the records: explicit little-endian reads, no per-field Buffer decoding.
+    const view = new DataView(index.buffer, index.byteOffset, index.length);
+    let { count, first, last, kinds, segment, record } = columns;
     for (let at = 0; at < index.length; at += INDEX_RECORD_SIZE) {
-      const time = index.readDoubleLE(at);
+      const time = view.getFloat64(at, true);
       if (time < since || time >= until) continue;
       total++;
       const kind = index[at + 20] as number;
       if (kind < EVENT_KIND_COUNT) byKind[kind] = (byKind[kind] as number) + 1;
       const bucket = Math.floor((time - bucketStart) / bucketMs);
       buckets[bucket] = (buckets[bucket] as number) + 1;
-      let i: number | undefined;
-      if (index[at + 21] === 6) {
-        const key = index.toString('latin1', at + 24, at + 40);
-        i = v6.get(key);
-        if (i === undefined) v6.set(key, (i = columns.add()));
-      } else {
-        const key = index.readUInt32BE(at + 24);
-        i = v4.get(key);
-        if (i === undefined) v4.set(key, (i = columns.add()));
-      }
-      columns.count[i] = (columns.count[i] as number) + 1;
-      if (kind < EVENT_KIND_COUNT) columns.kinds[i * EVENT_KIND_COUNT + kind] = (columns.kinds[i * EVENT_KIND_COUNT + kind] as number) + 1;
-      if (time < (columns.first[i] as number)) columns.first[i] = time;
-      if (time >= (columns.last[i] as number)) {
-        columns.last[i] = time;
-        columns.segment[i] = s;
-        columns.record[i] = at;
+      // The address's 4 words at byte 24, little-endian as stored; IPv4 leaves the last three zero.
+      const i = table.lookup(index[at + 21] as number, view.getInt32(at + 24, true), view.getInt32(at + 28, true), view.getInt32(at + 32, true), view.getInt32(at + 36, true));
+      if (i >= count.length) ({ count, first, last, kinds, segment, record } = columns);
+      count[i] = (count[i] as number) + 1;
+      if (kind < EVENT_KIND_COUNT) kinds[i * EVENT_KIND_COUNT + kind] = (kinds[i * EVENT_KIND_COUNT + kind] as number) + 1;
+      if (time < (first[i] as number)) first[i] = time;
+      if (time >= (last[i] as number)) {
+        last[i] = time;
+        segment[i] = s;
+        record[i] = at;
       }
     }
   });
@@ -225,15 +289,11 @@ export function summarize(segments: readonly IndexedSegment[], query: SummaryQue
       }
     }
   }
-  const chosen = new Set(best);
-  const addressOf = new Map<number, string>();
-  for (const [key, i] of v4) if (chosen.has(i)) addressOf.set(i, addressFromBytes(new Uint8Array([key >>> 24, (key >>> 16) & 255, (key >>> 8) & 255, key & 255])));
-  for (const [key, i] of v6) if (chosen.has(i)) addressOf.set(i, addressFromBytes(Buffer.from(key, 'latin1')));
   const top = best.map((i): AttackerSummary => {
     const segment = segments[columns.segment[i] as number] as IndexedSegment;
     const at = columns.record[i] as number;
     return {
-      attacker: addressOf.get(i) ?? '',
+      attacker: table.address(i),
       count: columns.count[i] as number,
       byKind: [...columns.kinds.subarray(i * EVENT_KIND_COUNT, i * EVENT_KIND_COUNT + EVENT_KIND_COUNT)],
       first: columns.first[i] as number,

@@ -7,8 +7,8 @@ import type { Report } from './report.js';
 import type { BlockAlert } from './alerts.js';
 import { DETAIL_LIMIT, kindsText, REPORT_BLOCK_LIMIT, statusText } from './render-text.js';
 
-const CELL = 'padding:3px 10px 3px 0;text-align:left;vertical-align:top;border-bottom:1px solid #ddd';
-const NUM = `${CELL};text-align:right`;
+const CELL = 'padding:2px 10px 2px 0;border-bottom:1px solid #ddd;text-align:left;vertical-align:top;white-space:nowrap';
+const NUM = 'padding:2px 10px 2px 0;border-bottom:1px solid #ddd;text-align:right;vertical-align:top;white-space:nowrap';
 
 /** Escaped text; null shows as a dash. */
 function h(text: string | null | undefined): string {
@@ -19,7 +19,7 @@ function h(text: string | null | undefined): string {
 function untrusted(text: string | null | undefined, max: number): string {
   if (text === null || text === undefined) return '-';
   const visible = text.replace(/[\u0000-\u001f\u007f]/g, (ch) => (ch === '\r' ? '\\r' : ch === '\n' ? '\\n' : `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`));
-  return `<code>${escapeHtml(clip(visible, max))}</code>`;
+  return `<code style="white-space:normal;overflow-wrap:break-word">${escapeHtml(clip(visible, max))}</code>`;
 }
 
 function tableHtml(header: readonly string[], rows: readonly (readonly string[])[], numeric: ReadonlySet<number> = new Set()): string {

@@ -117,3 +117,11 @@ test('a read-only journal never writes', () => {
   expect(existsSync(join(dir, '2024-01-15.idx'))).toBe(false);
   expect(() => reader.append([entry(1)])).toThrow('read-only');
 });
+
+test('stored lines are exactly the JSON of the entry, whatever the text holds', async () => {
+  const { entryToLine, lineToEntry } = await import('../../../src/act/journal/index.js');
+  const tricky = entry(3, { userAgent: '"quoted" \\ back\nslash\u0000\u2028 <script>', user: null, time: T0 + 999 });
+  const line = entryToLine(tricky);
+  expect(JSON.parse(line)).toEqual({ ...tricky, time: new Date(tricky.time).toISOString() });
+  expect(lineToEntry(line)).toEqual(tricky);
+});

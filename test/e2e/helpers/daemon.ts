@@ -1,6 +1,6 @@
 // Runs the real sipwarden daemon as a process inside a test namespace, with a config of the test's own.
 import { execa, type ResultPromise } from 'execa';
-import { mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -20,6 +20,32 @@ export interface DaemonHarness {
   cli(args: readonly string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
   writeConfig(config: Record<string, unknown>): void;
   cleanup(): Promise<void>;
+}
+
+/** Pids of a process's descendants, from the parent pids in /proc/PID/stat. */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat = '';
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses; the last ")" ends it.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+  }
+  const found: number[] = [];
+  const visit = (parent: number): void => {
+    for (const child of children.get(parent) ?? []) {
+      found.push(child);
+      visit(child);
+    }
+  };
+  visit(pid);
+  return found;
 }
 
 /** A daemon for `lab`'s PBX namespace; `config` is merged over paths in a fresh temp folder. */
@@ -58,8 +84,17 @@ export function daemonHarness(lab: Lab, config: Record<string, unknown>): Daemon
       if (child === null) return undefined;
       const running = child;
       child = null;
+      // Its tcpdump (NFLOG evidence) would outlive a SIGKILLed daemon: it goes too.
+      const helpers = running.pid === undefined ? [] : descendants(running.pid);
       running.kill(signal);
       const result = await running;
+      for (const pid of helpers) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone with the daemon
+        }
+      }
       return result.exitCode;
     },
     async cli(args) {
