@@ -122,7 +122,8 @@ describe('sipwarden daemon (nft backend, in a namespace)', () => {
     await execa('ip', ['netns', 'exec', lab.pbx, 'nft', 'flush', 'ruleset']);
     expect(await setElements(lab, 'block4')).toEqual([]);
     await waitFor('the table rebuilt with its block', async () => (await setElements(lab, 'block4')).includes(ATTACKER4), 5000);
-    expect(harness.output()).toMatch(/rebuilt|repaired/);
+    // The log line follows the transaction it reports.
+    await waitFor('the repair in the log', () => /rebuilt|repaired/.test(harness!.output()), 2000);
   });
 
   test('SIGHUP with a broken config keeps the old one', async () => {
