@@ -15,7 +15,7 @@ import { limiterParameters } from '../detect/invite-bucket.js';
 import { Journal } from '../act/journal/journal.js';
 import type { JournalEntry } from '../act/journal/entry.js';
 import { createEnforcer } from '../act/enforcer/index.js';
-import type { EnforcerBackend } from '../act/enforcer/backend.js';
+import type { EnforcerBackend, SetFill } from '../act/enforcer/backend.js';
 import { FileFollower } from '../sources/file-tail.js';
 import { NflogSource, type PacketEvidence } from '../sources/nflog.js';
 import { UserAgentMatcher } from '../detect/user-agents.js';
@@ -82,6 +82,8 @@ export class Daemon {
   private kernelQueue: Promise<void> = Promise.resolve();
   /** Kernel transactions queued or running. */
   private kernelPending = 0;
+  /** Fallback-limit log count already warned about. */
+  private fallbackSeen = 0;
   private dirty = false;
   private lastFlush = 0;
   private readonly host = hostAddresses();
@@ -270,6 +272,30 @@ export class Daemon {
       }
     } catch (error) {
       this.log.error(`kernel: reconcile failed: ${(error as Error).message}`);
+    }
+    await this.warnAboutCapacity();
+  }
+
+  /**
+   * A full limiter set must never go unnoticed: sources it cannot take fall under the shared
+   * fallback limit (logged by the kernel), and the administrator should raise kernel.setSizes.
+   */
+  private async warnAboutCapacity(): Promise<void> {
+    const backend = this.enforcer as EnforcerBackend & { counters?: () => Promise<Record<string, number>>; fill?: () => Promise<SetFill[]> };
+    try {
+      const counters = backend.counters === undefined ? {} : await backend.counters();
+      const fallback = counters.fallback_logged ?? 0;
+      if (fallback > this.fallbackSeen) {
+        this.log.warning(`kernel: the INVITE limiter set is full; ${fallback - this.fallbackSeen} source(s) fell under the shared fallback limit; raise kernel.setSizes.limiter`);
+      }
+      this.fallbackSeen = fallback;
+      for (const set of backend.fill === undefined ? [] : await backend.fill()) {
+        if (set.size > 0 && set.elements >= 0.9 * set.size) {
+          this.log.warning(`kernel: set ${set.name} is ${Math.round((100 * set.elements) / set.size)}% full (${set.elements} of ${set.size}); raise kernel.setSizes`);
+        }
+      }
+    } catch (error) {
+      this.log.warning(`kernel: cannot read counters: ${(error as Error).message.split('\n')[0] ?? ''}`);
     }
   }
 

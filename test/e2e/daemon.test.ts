@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { appendFileSync, readFileSync, renameSync, copyFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
-import { Lab, removeLeftovers, ATTACKER4, ATTACKER6, RANGE6_HOST, sleep } from './helpers/lab.js';
+import { Lab, removeLeftovers, ATTACKER4, ATTACKER6, OTHER4, PBX4, RANGE6_HOST, sleep } from './helpers/lab.js';
 import { appendFailedRegisters, daemonHarness, setElements, waitFor, type DaemonHarness } from './helpers/daemon.js';
 
 let lab: Lab;
@@ -124,6 +124,18 @@ describe('sipwarden daemon (nft backend, in a namespace)', () => {
     await waitFor('the table rebuilt with its block', async () => (await setElements(lab, 'block4')).includes(ATTACKER4), 5000);
     // The log line follows the transaction it reports.
     await waitFor('the repair in the log', () => /rebuilt|repaired/.test(harness!.output()), 2000);
+  });
+
+  test('a full limiter set is never unlimited, and the daemon warns', async () => {
+    harness = daemonHarness(lab, {
+      invite: { rateLimit: { enabled: true, value: 20, unit: 'minute', burst: 10 } },
+      kernel: { setSizes: { limiter: 1, blocks: 1000, lists: 1000 } },
+    });
+    await harness.start();
+    await lab.send({ from: ATTACKER4, to: PBX4, method: 'INVITE', count: 20 });
+    await lab.send({ from: OTHER4, to: PBX4, method: 'INVITE', count: 20 });
+    await waitFor('the warning', () => harness!.output().includes('the INVITE limiter set is full'), 6000);
+    expect(harness.output()).toContain('raise kernel.setSizes.limiter');
   });
 
   test('SIGHUP with a broken config keeps the old one', async () => {
