@@ -1,7 +1,7 @@
 // The daemon's own log on stderr (journald picks it up): one line per decision and per error.
 import type { Decision } from '../model/decision.js';
 import { formatDuration } from '../config/duration.js';
-import { printable } from '../cli/output.js';
+import { printable } from '../model/printable.js';
 
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'info' | 'warning' | 'error';

@@ -8,25 +8,7 @@ export function escapeHtml(text: string): string {
 }
 
 /** Control, bidi and backslash characters escaped (`\r`, `\n`, `\x1b`), so text cannot forge or repaint lines. */
-export function plainText(text: string | null | undefined): string {
-  if (text === null || text === undefined) return '-';
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\\]/g, (ch) => {
-    switch (ch) {
-      case '\\':
-        return '\\\\';
-      case '\n':
-        return '\\n';
-      case '\r':
-        return '\\r';
-      case '\t':
-        return '\\t';
-      default: {
-        const code = ch.charCodeAt(0);
-        return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-      }
-    }
-  });
-}
+export { printable as plainText } from '../../model/printable.js';
 
 /** A header value from trusted text (the host name, the configured From name): one line, no controls. */
 export function headerText(text: string, maxLength = 120): string {
