@@ -1,7 +1,7 @@
 // Pure: desired state -> the elements each kernel set should hold, and the difference from what it holds.
 import type { Cidr } from '../../model/address.js';
 import type { DesiredState, DynamicBlock } from './backend.js';
-import { PrefixIndex, rangeOf, type Range } from './ranges.js';
+import { PrefixIndex, rangeOf } from './ranges.js';
 
 export type ListKind = 'allow' | 'deny' | 'dynamic';
 
@@ -35,9 +35,9 @@ function later(a: number | null, b: number | null): number | null {
  * Keeps only ranges no other range of the same set covers (an interval set refuses overlaps); a range
  * that covers others expires with the last of them, so nothing it replaced is released early.
  */
-function normalize(items: Map<string, number | null>, ranges: Map<string, Range>): Map<string, number | null> {
+function normalize(items: Map<string, number | null>): Map<string, number | null> {
   // Widest first: a range is kept unless one already kept covers it.
-  const byWidth = [...ranges.values()].sort((a, b) => a.cidr.length - b.cidr.length);
+  const byWidth = [...items.keys()].flatMap((text) => rangeOf(text) ?? []).sort((a, b) => a.cidr.length - b.cidr.length);
   const index = new PrefixIndex<{ text: string; until: number | null }>();
   const kept: Array<{ text: string; until: number | null }> = [];
   for (const range of byWidth) {
@@ -56,17 +56,17 @@ function normalize(items: Map<string, number | null>, ranges: Map<string, Range>
   return out;
 }
 
-/** One set's elements being gathered: value -> expiry, and for an interval set the ranges to normalize. */
+/** One set's elements being gathered: value -> expiry, and for an interval set the prefix lengths seen. */
 interface Gathering {
   items: Map<string, number | null>;
-  ranges: Map<string, Range> | null;
+  lengths: Set<number> | null;
 }
 
 /** The elements each set should hold at `now`: valid targets only, expired blocks left out, ranges kept whole. */
 export function desiredElements(state: DesiredState, now: number, layout: SetLayout): DesiredElements {
   const rejected: string[] = [];
   const bySet = new Map<string, Gathering>();
-  for (const { set, interval } of layout.sets) bySet.set(set, { items: new Map(), ranges: interval ? new Map() : null });
+  for (const { set, interval } of layout.sets) bySet.set(set, { items: new Map(), lengths: interval ? new Set() : null });
   const put = (list: ListKind, text: string, until: number | null): void => {
     const range = rangeOf(text);
     if (range === null) {
@@ -76,18 +76,20 @@ export function desiredElements(state: DesiredState, now: number, layout: SetLay
     const { set, interval } = layout.choose(list, range.cidr);
     let gathering = bySet.get(set);
     if (gathering === undefined) {
-      gathering = { items: new Map(), ranges: interval ? new Map() : null };
+      gathering = { items: new Map(), lengths: interval ? new Set() : null };
       bySet.set(set, gathering);
     }
     const previous = gathering.items.get(range.text);
     gathering.items.set(range.text, previous === undefined ? until : later(previous, until));
-    gathering.ranges?.set(range.text, range);
+    gathering.lengths?.add(range.cidr.length);
   };
   for (const text of state.allow) put('allow', text, null);
   for (const text of state.deny) put('deny', text, null);
   for (const block of state.dynamic) if (block.until > now) put('dynamic', block.target, block.until);
   const elements: ElementMap = new Map();
-  for (const [set, { items, ranges }] of bySet) elements.set(set, ranges === null ? items : normalize(items, ranges));
+  // Ranges of one length never overlap (equal ones are one element already): the usual set of /64
+  // blocks needs no normalizing.
+  for (const [set, { items, lengths }] of bySet) elements.set(set, lengths === null || lengths.size <= 1 ? items : normalize(items));
   return { elements, rejected };
 }
 
@@ -114,13 +116,14 @@ export function diffElements(current: ElementMap, target: ElementMap, toleranceM
     const have = current.get(set) ?? new Map<string, number | null>();
     const added: string[] = [];
     for (const [value, until] of wanted) {
-      if (!have.has(value)) {
+      // Expiries are numbers or null: undefined means absent.
+      const old = have.get(value);
+      if (old === undefined) {
         diff.add.push({ set, value, until });
         added.push(value);
-        continue;
+      } else if (until !== null && (old === null || Math.abs(old - until) > toleranceMs)) {
+        diff.refresh.push({ set, value, until });
       }
-      const old = have.get(value) ?? null;
-      if (until !== null && (old === null || Math.abs(old - until) > toleranceMs)) diff.refresh.push({ set, value, until });
     }
     // In an interval set, what an added range covers must go first (the set refuses the overlap).
     const covers = intervalSets.has(set) && added.length > 0 ? indexOf(added) : null;
@@ -164,9 +167,10 @@ export class HeldElements {
     for (const set of intervalSets) for (const value of elements.get(set)?.keys() ?? []) this.noteLength(set, value);
   }
 
+  /** Notes the prefix length of an element of an interval set (the text `formatCidr` wrote: a host has no `/`). */
   private noteLength(set: string, value: string): void {
-    const length = rangeOf(value)?.cidr.length;
-    if (length === undefined) return;
+    const slash = value.lastIndexOf('/');
+    const length = slash >= 0 ? Number(value.slice(slash + 1)) : value.includes(':') ? 128 : 32;
     let lengths = this.lengths.get(set);
     if (lengths === undefined) {
       lengths = new Set();
@@ -224,8 +228,10 @@ export class HeldElements {
  * this batch) ranges of another length, which might cover it or be covered by it.
  */
 export function blockDiff(held: HeldElements, blocks: readonly DynamicBlock[], now: number, layout: SetLayout): ElementDiff | null {
-  const bySet = new Map<string, Map<string, number>>();
-  const lengthOf = new Map<string, number>();
+  // Set -> element -> its change; a target blocked twice in the batch keeps the later expiry.
+  const bySet = new Map<string, Map<string, ElementChange>>();
+  // The one prefix length each interval set takes in this batch.
+  const lengths = new Map<string, number>();
   for (const block of blocks) {
     if (block.until <= now) continue;
     const range = rangeOf(block.target);
@@ -233,23 +239,29 @@ export function blockDiff(held: HeldElements, blocks: readonly DynamicBlock[], n
     if (range === null) continue;
     const { set, interval } = layout.choose('dynamic', range.cidr);
     if (interval) {
-      const length = range.cidr.length;
-      if ((lengthOf.get(set) ?? length) !== length || !held.holdsOnly(set, length)) return null;
-      lengthOf.set(set, length);
+      const length = lengths.get(set);
+      if (length === undefined) {
+        if (!held.holdsOnly(set, range.cidr.length)) return null;
+        lengths.set(set, range.cidr.length);
+      } else if (length !== range.cidr.length) {
+        return null;
+      }
     }
-    let values = bySet.get(set);
-    if (values === undefined) {
-      values = new Map();
-      bySet.set(set, values);
+    let changes = bySet.get(set);
+    if (changes === undefined) {
+      changes = new Map();
+      bySet.set(set, changes);
     }
-    values.set(range.text, Math.max(values.get(range.text) ?? 0, block.until));
+    const change = changes.get(range.text);
+    if (change === undefined) changes.set(range.text, { set, value: range.text, until: block.until });
+    else change.until = Math.max(change.until ?? 0, block.until);
   }
   const diff: ElementDiff = { add: [], refresh: [], remove: [], superseded: [] };
-  for (const [set, values] of bySet) {
-    for (const [value, until] of values) {
-      const old = held.expiry(set, value, now);
-      if (old === undefined) diff.add.push({ set, value, until });
-      else if (old !== null && until > old) diff.refresh.push({ set, value, until });
+  for (const changes of bySet.values()) {
+    for (const change of changes.values()) {
+      const old = held.expiry(change.set, change.value, now);
+      if (old === undefined) diff.add.push(change);
+      else if (old !== null && (change.until ?? 0) > old) diff.refresh.push(change);
     }
   }
   return diff;

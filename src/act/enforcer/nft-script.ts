@@ -213,13 +213,21 @@ function timeoutText(until: number | null, now: number): string {
 /** Element lines for one operation, chunked; `withTimeout` adds each element's remaining time. */
 function elementLines(op: 'add' | 'delete', changes: readonly ElementChange[], now: number, withTimeout: boolean): string[] {
   const bySet = new Map<string, string[]>();
+  // Blocks of one batch mostly share an expiry: its text is made once.
+  let lastUntil: number | null = null;
+  let lastTimeout = '';
   for (const change of changes) {
     let items = bySet.get(change.set);
     if (items === undefined) {
       items = [];
       bySet.set(change.set, items);
     }
-    items.push(withTimeout && TIMEOUT_SETS.has(change.set) ? change.value + timeoutText(change.until, now) : change.value);
+    if (withTimeout && TIMEOUT_SETS.has(change.set)) {
+      if (change.until !== lastUntil) [lastUntil, lastTimeout] = [change.until, timeoutText(change.until, now)];
+      items.push(change.value + lastTimeout);
+    } else {
+      items.push(change.value);
+    }
   }
   const lines: string[] = [];
   for (const [name, items] of bySet) {
@@ -291,12 +299,6 @@ function listedAddress(text: string): string | null {
   return KERNEL_TEXT.test(text) ? text : canonicalAddress(text);
 }
 
-function listedRange(from: string, to: string): string | null {
-  const a = listedAddress(from);
-  const b = listedAddress(to);
-  return a === null || b === null || addressFamily(a) !== addressFamily(b) ? null : `${a}-${b}`;
-}
-
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 function isObject(value: Json | undefined): value is { [key: string]: Json } {
@@ -313,7 +315,11 @@ function elementValue(value: Json | undefined): string | null {
     return addr === null ? null : `${addr}/${prefix['len']}`;
   }
   const range = value['range'];
-  if (Array.isArray(range) && typeof range[0] === 'string' && typeof range[1] === 'string') return listedRange(range[0], range[1]);
+  if (Array.isArray(range) && typeof range[0] === 'string' && typeof range[1] === 'string') {
+    const from = listedAddress(range[0]);
+    const to = listedAddress(range[1]);
+    return from === null || to === null || addressFamily(from) !== addressFamily(to) ? null : `${from}-${to}`;
+  }
   return null;
 }
 
@@ -342,7 +348,6 @@ export function parseNftListing(text: string, now: number): NftListing {
     }
     const s = item['set'];
     if (isObject(s) && inOurTable(s) && typeof s['name'] === 'string') {
-      listing.table = true;
       const elements = new Map<string, number | null>();
       const elems = Array.isArray(s['elem']) ? s['elem'] : [];
       for (const raw of elems) {
@@ -356,57 +361,6 @@ export function parseNftListing(text: string, now: number): NftListing {
     }
   }
   return listing;
-}
-
-const DURATION = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/;
-const UNIT_MS = [86_400_000, 3_600_000, 60_000, 1000, 1];
-
-/** A duration as nft prints it (`1d2h`, `59m52s584ms`) in ms, or null. */
-function durationMs(text: string): number | null {
-  const match = DURATION.exec(text);
-  if (match === null || text === '') return null;
-  let ms = 0;
-  for (let i = 0; i < UNIT_MS.length; i++) ms += Number(match[i + 1] ?? 0) * (UNIT_MS[i] ?? 0);
-  return ms;
-}
-
-/** One listed element's value (`198.51.100.7`, `2001:db8::/64`, `192.0.2.1-192.0.2.9`) in the text nft takes back, or null. */
-function listedValue(text: string): string | null {
-  const dash = text.indexOf('-');
-  if (dash >= 0) return listedRange(text.slice(0, dash), text.slice(dash + 1));
-  const slash = text.indexOf('/');
-  if (slash < 0) return listedAddress(text);
-  const addr = listedAddress(text.slice(0, slash));
-  const length = text.slice(slash + 1);
-  return addr === null || !/^\d{1,3}$/.test(length) ? null : `${addr}/${length}`;
-}
-
-/**
- * Parses `nft list set` text: element values and their expiries (ms since epoch relative to `now`).
- * nft prints it faster than `-j` and it reads faster, with expiries to the millisecond. Only the plain
- * form sipwarden writes is taken (`VALUE [timeout D] [expires D]`, no quoted comments, nothing else):
- * null for anything else, and the caller reads that set with `-j`.
- */
-export function parseNftSetText(text: string, now: number): Map<string, number | null> | null {
-  const elements = new Map<string, number | null>();
-  if (text.includes('"')) return null;
-  const start = text.indexOf('elements = {');
-  if (start < 0) return /^\s*set \S+ \{$/m.test(text) ? elements : null;
-  const end = text.indexOf('}', start);
-  if (end < 0) return null;
-  for (const entry of text.slice(start + 'elements = {'.length, end).split(',')) {
-    const words = entry.trim().split(' ');
-    const value = listedValue(words[0] ?? '');
-    if (value === null) return null;
-    let expires: number | null = null;
-    for (let i = 1; i < words.length; i += 2) {
-      const amount = durationMs(words[i + 1] ?? '');
-      if (amount === null || (words[i] !== 'timeout' && words[i] !== 'expires')) return null;
-      if (words[i] === 'expires') expires = amount;
-    }
-    elements.set(value, expires === null ? null : now + expires);
-  }
-  return elements;
 }
 
 /** Whether a listed table is the one `structure` describes (same fingerprint, every chain and set whole). */

@@ -1,6 +1,6 @@
 // The nftables backend: every change is one `nft -f -` transaction; state is read back with `nft -j`.
 import { SipwardenError } from '../../model/errors.js';
-import type { Decision } from '../../model/decision.js';
+import type { BlockDecision, Decision } from '../../model/decision.js';
 import {
   applyDecisions,
   type DynamicBlock,
@@ -23,7 +23,6 @@ import {
   nftStructure,
   nftTeardownScript,
   parseNftListing,
-  parseNftSetText,
   type NftListing,
 } from './nft-script.js';
 import { commandLine, execaRunner, kernelError, type CommandResult, type CommandRunner, type ToolHelp } from './run.js';
@@ -45,7 +44,7 @@ const HELP: ToolHelp = {
   featureHint: 'The INVITE limiter matches payload after the transport header, which needs Linux 5.16 or later; turn invite.rateLimit off or use backend: iptables',
 };
 
-/** Listed expiries are read during a listing that takes a while: differences within this are not refreshed. */
+/** `nft -j` gives whole seconds of expiry, read while nft starts up: differences within this are not refreshed. */
 const LISTED_TOLERANCE_MS = 5000;
 /** nft errors that mean the kernel no longer holds what this process believed; a reconcile repairs them. */
 const STALE = /element does not exist|interval overlaps|File exists|No such file or directory/;
@@ -90,18 +89,19 @@ export class NftablesBackend implements EnforcerBackend {
 
   /** The table as the kernel holds it (managed sets with their elements), or null when it is missing. */
   async list(now: number): Promise<NftListing | null> {
-    const listing = await this.structure();
+    // Set contents one set at a time: the limiter's own sets can hold a million sources. All listed at
+    // once with the structure (a set the table lacks fails harmlessly, and is not asked for). As JSON:
+    // for text, nft writes and flushes each element on its own, one pipe write each, and is slower.
+    const managed = NFT_LAYOUT.sets.map((s) => s.set);
+    const [listing, contents] = await Promise.all([this.structure(), Promise.all(managed.map((name) => this.setElements(name, now)))]);
     if (!listing.table) return null;
-    // Set contents one set at a time: the limiter's own sets can hold a million sources. As text: nft
-    // prints it faster than JSON, it parses faster, and expiries come to the millisecond.
-    const managed = NFT_LAYOUT.sets.map((s) => s.set).filter((name) => listing.sets.has(name));
-    const texts = await Promise.all(managed.map((name) => this.listSet(name, [])));
-    // Listed expiries count from when nft read them, not from the caller's `now`.
-    const listedAt = Math.max(now, Date.now());
-    for (const [i, name] of managed.entries()) {
-      const elements = parseNftSetText(texts[i] ?? '', listedAt) ?? (await this.jsonElements(name, now));
-      listing.sets.set(name, { size: listing.sets.get(name)?.size ?? null, elements });
-    }
+    managed.forEach((name, i) => {
+      const declared = listing.sets.get(name);
+      const content = contents[i];
+      if (declared === undefined || content === undefined) return;
+      if (!(content instanceof Map)) throw kernelError(HELP, `nft -j list set ${NFT_FAMILY} ${NFT_TABLE} ${name}`, content);
+      listing.sets.set(name, { size: declared.size, elements: content });
+    });
     return listing;
   }
 
@@ -116,17 +116,16 @@ export class NftablesBackend implements EnforcerBackend {
     return parseNftListing(result.stdout, 0);
   }
 
-  /** `nft [flags] list set inet sipwarden NAME`, its output. */
-  private async listSet(name: string, flags: readonly string[]): Promise<string> {
-    const result = await this.run([...flags, 'list', 'set', NFT_FAMILY, NFT_TABLE, name]);
-    if (result.exitCode !== 0) throw kernelError(HELP, `nft ${[...flags, 'list set', NFT_FAMILY, NFT_TABLE, name].join(' ')}`, result);
-    return result.stdout;
-  }
-
-  /** A set's elements from its JSON listing, for text other than the plain form `parseNftSetText` takes. */
-  private async jsonElements(name: string, now: number): Promise<Map<string, number | null>> {
-    const json = await this.listSet(name, ['-j']);
-    return parseNftListing(json, Math.max(now, Date.now())).sets.get(name)?.elements ?? new Map<string, number | null>();
+  /**
+   * One set's elements, or the failed listing. Listed expiries count from when nft started, which is
+   * when it reads them from the kernel: counted from when the listing ends, a listing that takes
+   * seconds on a loaded machine would put every element outside the refresh tolerance.
+   */
+  private async setElements(name: string, now: number): Promise<Map<string, number | null> | CommandResult> {
+    const readAt = Math.max(now, Date.now());
+    const result = await this.run(['-j', 'list', 'set', NFT_FAMILY, NFT_TABLE, name]);
+    if (result.exitCode !== 0) return result;
+    return parseNftListing(result.stdout, readAt).sets.get(name)?.elements ?? new Map<string, number | null>();
   }
 
   /** The size a set is declared with. */
@@ -147,10 +146,14 @@ export class NftablesBackend implements EnforcerBackend {
   }
 
   async reconcile(state: DesiredState, now: number): Promise<ReconcileResult> {
+    // nft lists the table in processes of its own while the desired elements are worked out here.
+    const listed = this.list(now);
+    // A failed listing is reported where it is awaited below, or not at all when the state is refused.
+    listed.catch(() => undefined);
     const structure = nftStructure(this.settings);
     const { elements } = desiredElements(state, now, NFT_LAYOUT);
     this.checkCapacity(elements);
-    const listing = await this.list(now);
+    const listing = await listed;
     const result: ReconcileResult = { rebuilt: false, transactions: 0, added: 0, removed: 0, refreshed: 0 };
     if (listing === null || !listingMatches(listing, structure)) {
       // Timeouts are relative to when the kernel gets them: measured now, not at the caller's `now`.
@@ -215,7 +218,8 @@ export class NftablesBackend implements EnforcerBackend {
     }
     // Appended rather than merged (a merge is a pass over the whole state): a repeated target takes its
     // latest expiry wherever the state is read, and the next reconcile replaces the state whole.
-    this.desired = { ...desired, dynamic: desired.dynamic.concat(blocks.filter((b) => b.until > now)) };
+    const added = blocks.flatMap((b) => (b.until > now ? [{ target: b.target, until: b.until }] : []));
+    this.desired = { ...desired, dynamic: desired.dynamic.concat(added) };
     held.record(diff.add);
     held.record(diff.refresh);
     return { transactions: script === '' ? 0 : 1, added: diff.add.length, removed: 0, refreshed: diff.refresh.length };
@@ -291,10 +295,10 @@ export class NftablesBackend implements EnforcerBackend {
 }
 
 /** The blocks of a batch that only blocks (episodes aside: the kernel's limiter acted), or null when it also unblocks or denies. */
-function blocksOnly(decisions: readonly Decision[]): DynamicBlock[] | null {
-  const blocks: DynamicBlock[] = [];
+function blocksOnly(decisions: readonly Decision[]): BlockDecision[] | null {
+  const blocks: BlockDecision[] = [];
   for (const decision of decisions) {
-    if (decision.type === 'block') blocks.push({ target: decision.target, until: decision.until });
+    if (decision.type === 'block') blocks.push(decision);
     else if (decision.type !== 'episode') return null;
   }
   return blocks;

@@ -2,9 +2,9 @@
 //
 // Every apply and reconcile turns up to a million targets and listed elements into ranges. Most of
 // that text is canonical already (block targets come from `blockTarget`, listings from the kernel's
-// inet_ntop), so it is recognised on sight: the text is parsed into bits and accepted only when the
-// bits print back as exactly that text. Anything else goes to `parseCidr` (ipaddr.js), the one place
-// raw address text is validated; both ways give the same Cidr.
+// inet_ntop), so it is recognised on sight, with a character scan that allocates nothing: accepted
+// only when it is exactly what ipaddr.js would print. Anything else goes to `parseCidr` (ipaddr.js),
+// the one place raw address text is validated; both ways give the same Cidr.
 import { formatCidr, parseCidr, type Cidr } from '../../model/address.js';
 
 /** A valid range and its element text. */
@@ -17,96 +17,176 @@ export interface Range {
 }
 
 const DOTTED = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-const HEX_COLON = /^[0-9a-f:]{2,39}$/;
-const LENGTH = /^\d{1,3}$/;
+const LENGTH = /^(?:0|[1-9]\d{0,2})$/;
 
 /** The 32 bits of a dotted quad already matched by DOTTED. */
 function ipv4Bits(text: string): number {
-  const [a, b, c, d] = text.split('.').map(Number);
-  return (((a ?? 0) << 24) | ((b ?? 0) << 16) | ((c ?? 0) << 8) | (d ?? 0)) >>> 0;
+  let bits = 0;
+  let octet = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      bits = bits * 256 + octet;
+      octet = 0;
+    } else {
+      octet = octet * 10 + (c - 48);
+    }
+  }
+  return bits * 256 + octet;
 }
 
 function ipv4Text(bits: number): string {
   return `${bits >>> 24}.${(bits >>> 16) & 255}.${(bits >>> 8) & 255}.${bits & 255}`;
 }
 
-/** The eight 16-bit groups of hex-colon IPv6 text (at most one `::`, no dotted tail), or null. */
-function ipv6Groups(text: string): number[] | null {
-  const gap = text.indexOf('::');
-  if (gap >= 0 && text.indexOf('::', gap + 1) >= 0) return null;
-  const head = gap < 0 ? text : text.slice(0, gap);
-  const tail = gap < 0 ? '' : text.slice(gap + 2);
-  const before = head === '' ? [] : head.split(':');
-  const after = tail === '' ? [] : tail.split(':');
-  const missing = 8 - before.length - after.length;
-  if (gap < 0 ? missing !== 0 : missing < 1) return null;
-  const groups: number[] = [];
-  for (const part of before) groups.push(part.length >= 1 && part.length <= 4 ? parseInt(part, 16) : NaN);
-  for (let i = 0; i < missing; i++) groups.push(0);
-  for (const part of after) groups.push(part.length >= 1 && part.length <= 4 ? parseInt(part, 16) : NaN);
-  return groups.every((g) => !Number.isNaN(g)) ? groups : null;
+/** Scratch space of the IPv6 reader: eight 16-bit groups, reused so that reading allocates nothing. */
+const GROUPS = new Uint16Array(8);
+
+/** A lowercase hex digit's value, or -1. */
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  return c >= 97 && c <= 102 ? c - 87 : -1;
 }
 
-/** RFC 5952 text of eight groups, as ipaddr.js prints it: the longest run of two or more zero groups (the first of equals) becomes `::`. */
-function ipv6Text(groups: readonly number[]): string {
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
-    i = j === i ? i + 1 : j;
+/**
+ * Reads `text` into GROUPS when it is IPv6 exactly as ipaddr.js prints it (RFC 5952: lowercase hex, no
+ * leading zeros, the leftmost longest run of two or more zero groups written `::`, nothing else
+ * compressed, no dotted tail); false for any other text, which is then left to parseCidr.
+ */
+function readCanonicalIpv6(text: string): boolean {
+  const end = text.length;
+  let count = 0;
+  let gap = -1;
+  let i = 0;
+  if (text.charCodeAt(0) === 58) {
+    if (text.charCodeAt(1) !== 58) return false;
+    gap = 0;
+    i = 2;
   }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  while (i < end) {
+    const first = i;
+    let value = 0;
+    for (let d = hexValue(text.charCodeAt(i)); d >= 0 && i - first < 5; d = hexValue(text.charCodeAt(i))) {
+      value = value * 16 + d;
+      i++;
+    }
+    const digits = i - first;
+    if (digits === 0 || digits > 4 || (digits > 1 && text.charCodeAt(first) === 48) || count === 8) return false;
+    GROUPS[count++] = value;
+    if (i === end) break;
+    // A group ends at `:` (then another group) or `::` (then the gap, and maybe more groups).
+    if (text.charCodeAt(i) !== 58 || i + 1 === end) return false;
+    i++;
+    if (text.charCodeAt(i) === 58) {
+      if (gap >= 0) return false;
+      gap = count;
+      i++;
+    }
+  }
+  const missing = 8 - count;
+  if (gap < 0 ? missing !== 0 : missing < 2) return false;
+  if (gap >= 0) {
+    GROUPS.copyWithin(gap + missing, gap, count);
+    GROUPS.fill(0, gap, gap + missing);
+  }
+  // The gap must be the run ipaddr.js compresses; without a gap, there must be no run to compress.
+  const [best, bestLength] = zeroRun();
+  return gap >= 0 ? best === gap && bestLength === missing : best < 0;
 }
 
-/** Clears the bits of `groups` past `length`. */
-function maskGroups(groups: readonly number[], length: number): number[] {
-  return groups.map((g, i) => {
+/** Whether GROUPS hold an IPv4-mapped address (`::ffff:0:0/96`), which parseCidr reads as IPv4. */
+function mappedIpv4(): boolean {
+  return GROUPS[5] === 0xffff && GROUPS[0] === 0 && GROUPS[1] === 0 && GROUPS[2] === 0 && GROUPS[3] === 0 && GROUPS[4] === 0;
+}
+
+/** The run of GROUPS written `::`: the leftmost longest run of two or more zero groups, as [start, length]; start -1 when none. */
+function zeroRun(): [number, number] {
+  let best = -1;
+  let bestLength = 1;
+  for (let start = 0; start < 8; start++) {
+    let stop = start;
+    while (stop < 8 && GROUPS[stop] === 0) stop++;
+    if (stop - start > bestLength) [best, bestLength] = [start, stop - start];
+    start = stop;
+  }
+  return [best, bestLength];
+}
+
+/** RFC 5952 text of GROUPS (as ipaddr.js prints it). */
+function ipv6Text(): string {
+  const [best, bestLength] = zeroRun();
+  const hex = [...GROUPS].map((g) => g.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLength).join(':')}`;
+}
+
+/** Clears the bits of GROUPS past `length`; true when any was set. */
+function maskGroups(length: number): boolean {
+  let changed = false;
+  for (let i = 0; i < 8; i++) {
     const keep = Math.min(16, Math.max(0, length - 16 * i));
-    return keep === 16 ? g : g & (0xffff << (16 - keep)) & 0xffff;
-  });
+    const masked = keep === 16 ? GROUPS[i] ?? 0 : (GROUPS[i] ?? 0) & (0xffff << (16 - keep)) & 0xffff;
+    if (masked !== GROUPS[i]) changed = true;
+    GROUPS[i] = masked;
+  }
+  return changed;
 }
 
-/** A Cidr from canonical text without ipaddr.js, or null when the text is not plainly canonical. */
-function canonicalCidr(text: string): Cidr | null {
+/** A range from canonical text without ipaddr.js, or null when the text is not plainly canonical. */
+function canonicalRange(text: string): Range | null {
   const slash = text.indexOf('/');
   const address = slash < 0 ? text : text.slice(0, slash);
   const lengthText = slash < 0 ? null : text.slice(slash + 1);
   if (lengthText !== null && !LENGTH.test(lengthText)) return null;
+  let family: 4 | 6;
+  let network = address;
   if (DOTTED.test(address)) {
+    family = 4;
     const length = lengthText === null ? 32 : Number(lengthText);
     if (length > 32) return null;
-    const bits = ipv4Bits(address);
-    const network = length === 0 ? 0 : (bits & (0xffffffff << (32 - length))) >>> 0;
-    return { family: 4, network: network === bits ? address : ipv4Text(network), length };
+    if (length < 32) {
+      const bits = ipv4Bits(address);
+      const masked = length === 0 ? 0 : (bits & (0xffffffff << (32 - length))) >>> 0;
+      if (masked !== bits) network = ipv4Text(masked);
+    }
+  } else if (readCanonicalIpv6(address) && !mappedIpv4()) {
+    family = 6;
+    if (lengthText !== null && Number(lengthText) > 128) return null;
+    if (lengthText !== null && maskGroups(Number(lengthText))) network = ipv6Text();
+  } else {
+    return null;
   }
-  if (!HEX_COLON.test(address)) return null;
-  const groups = ipv6Groups(address);
-  // IPv4-mapped addresses become IPv4 in parseCidr; non-canonical text is left to it too.
-  if (groups === null || (groups[5] === 0xffff && groups.slice(0, 5).every((g) => g === 0)) || ipv6Text(groups) !== address) return null;
-  const length = lengthText === null ? 128 : Number(lengthText);
-  if (length > 128) return null;
-  const masked = maskGroups(groups, length);
-  return { family: 6, network: masked.every((g, i) => g === groups[i]) ? address : ipv6Text(masked), length };
+  const max = family === 4 ? 32 : 128;
+  const length = lengthText === null ? max : Number(lengthText);
+  // The element text is the input itself unless masking or a redundant `/32`, `/128` changed it.
+  const same = network === address && length < max;
+  const element = lengthText === null ? address : same ? text : formatCidr({ family, network, length });
+  return { cidr: { family, network, length }, text: element, bits: null };
 }
 
+/** Ranges parsed by parseCidr (ipaddr.js): text that is not canonical, remembered since that parse is slow. */
 const cache = new Map<string, Range | null>();
-const CACHE_LIMIT = 1 << 21;
+const CACHE_LIMIT = 1 << 16;
 
-/** The range a target or element text names, or null when it is not a valid address or CIDR; remembered,
- * since the same blocks come back on every apply and reconcile. */
+/** The range a target or element text names, or null when it is not a valid address or CIDR. */
 export function rangeOf(text: string): Range | null {
+  // Canonical text reads about as fast as a cache lookup, and needs no cache.
+  const fast = canonicalRange(text);
+  if (fast !== null) return fast;
   let hit = cache.get(text);
   if (hit === undefined) {
-    const cidr = canonicalCidr(text) ?? parseCidr(text);
+    const cidr = parseCidr(text);
     hit = cidr === null ? null : { cidr, text: formatCidr(cidr), bits: null };
     if (cache.size >= CACHE_LIMIT) cache.clear();
     cache.set(text, hit);
   }
   return hit;
+}
+
+/** The bits of a canonical IPv6 network (ipaddr.js prints every family-6 network so) as 32 hex digits. */
+function hexGroups(network: string): string {
+  if (!readCanonicalIpv6(network)) throw new Error(`not a canonical IPv6 network: ${network}`);
+  return [...GROUPS].map((g) => g.toString(16).padStart(4, '0')).join('');
 }
 
 /** The network's bits of a range as hex digits, worked out once. */
@@ -116,7 +196,7 @@ function bitsOf(range: Range): string {
     range.bits =
       family === 4
         ? ipv4Bits(network).toString(16).padStart(8, '0')
-        : (ipv6Groups(network) ?? []).map((g) => g.toString(16).padStart(4, '0')).join('');
+        : hexGroups(network);
   }
   return range.bits;
 }
