@@ -1,14 +1,17 @@
 // Enforcement benchmark, in a throwaway network namespace (needs root and nft):
 // 100,000 dynamic blocks (half IPv4 hosts, half IPv6 /64s) in one `nft -f -` transaction, then reconcile
 // of that table, against 1,000 blocks applied one `nft` process per address (the way fail2ban's nftables
-// action works). Prints seconds and the per-address ratio. Run after `npm run build`.
+// action works). Prints seconds and the per-address ratio, and writes them to bench/out/enforce.json (read by
+// bench/run.mjs). Run after `npm run build`.
 //
 // Each phase reports wall time, this process's CPU time (user + sys: working out elements, diffs and
 // scripts, parsing listings) and its children's CPU time (the nft processes), plus the wall time spent
-// waiting for nft; wall minus that wait is our own JavaScript. The machine may be shared: CPU times
-// say more than wall time when it is loaded. HALF and SINGLE change the sizes.
+// waiting for nft (wall minus that wait is JavaScript that did not overlap nft). The machine may be
+// shared: CPU times say more than wall time when it is loaded. HALF and SINGLE change the sizes.
+// Last, 1,000 of the /64 blocks are extended (as a new strike does): nft 1.0.6 deletes from an
+// interval set in time proportional to its size, so that takes a rewrite of the set, not 1,000 deletes.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { NftablesBackend } from '../dist/act/enforcer/nftables.js';
 import { enforcerSettings, EMPTY_STATE } from '../dist/act/enforcer/backend.js';
 import { execaRunner } from '../dist/act/enforcer/run.js';
@@ -90,15 +93,20 @@ try {
   // A fresh process's reconcile: nothing known, the whole table listed and compared.
   const reconcile = await phase(`reconcile of ${decisions.length}`, () => backend().reconcile(state, Date.now()));
   const reconciled = reconcile.value;
+  const extensions = decisions.filter((d) => d.target.includes('/')).slice(0, 1000).map((d) => ({ ...d, until: d.until + 3_600_000 }));
+  const extend = await phase(`extend ${extensions.length} /64 blocks`, () => nft.apply(extensions, Date.now()));
   const perBatch = batch.figures.seconds / decisions.length;
   const perSingle = perProcess.figures.seconds / single;
   const result = {
     batch: { blocks: decisions.length, transactions: batch.value.transactions, ...batch.figures },
     reconcile: { elements: decisions.length, changed: reconciled.added + reconciled.removed + reconciled.refreshed, ...reconcile.figures },
     perProcess: { blocks: single, ...perProcess.figures },
+    extend: { blocks: extensions.length, refreshed: extend.value.refreshed, ...extend.figures },
     ratioPerAddress: Math.round(perSingle / perBatch),
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  mkdirSync(new URL('./out/', import.meta.url), { recursive: true });
+  writeFileSync(new URL('./out/enforce.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 } finally {
   ip('netns', 'del', NS);
 }

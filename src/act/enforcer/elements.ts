@@ -207,6 +207,14 @@ export class HeldElements {
     return live;
   }
 
+  /** What `set` holds once `changes` (additions, refreshes) are made: its live elements with the changes. */
+  after(set: string, changes: readonly ElementChange[], now: number): Map<string, number | null> {
+    const out = new Map<string, number | null>();
+    for (const [value, until] of this.elements.get(set) ?? []) if (until === null || until > now) out.set(value, until);
+    for (const change of changes) if (change.set === set) out.set(change.value, change.until);
+    return out;
+  }
+
   /** Records additions and refreshes the kernel has taken. */
   record(changes: readonly ElementChange[]): void {
     for (const { set, value, until } of changes) {

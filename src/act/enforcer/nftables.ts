@@ -24,6 +24,7 @@ import {
   nftTeardownScript,
   parseNftListing,
   type NftListing,
+  type SetContents,
 } from './nft-script.js';
 import { commandLine, execaRunner, kernelError, type CommandResult, type CommandRunner, type ToolHelp } from './run.js';
 
@@ -165,7 +166,7 @@ export class NftablesBackend implements EnforcerBackend {
       const current: ElementMap = new Map();
       for (const [name, set] of listing.sets) current.set(name, set.elements);
       const diff = diffElements(current, elements, LISTED_TOLERANCE_MS, NFT_INTERVAL_SETS);
-      const script = nftChangeScript(diff, Math.max(now, Date.now()));
+      const script = nftChangeScript(diff, Math.max(now, Date.now()), contentsOf(elements));
       if (script !== '') {
         await this.mustTransact(script, `reconcile ${diffSize(diff)} element(s)`);
         Object.assign(result, {
@@ -211,7 +212,7 @@ export class NftablesBackend implements EnforcerBackend {
     diff: ElementDiff,
     now: number,
   ): Promise<ApplyResult> {
-    const script = nftChangeScript(diff, Math.max(now, Date.now()));
+    const script = nftChangeScript(diff, Math.max(now, Date.now()), (set) => held.after(set, [...diff.add, ...diff.refresh], now));
     if (script !== '') {
       const repaired = await this.applyTransaction(script, decisions, () => applyDecisions(desired, decisions), now);
       if (repaired !== null) return repaired;
@@ -232,7 +233,7 @@ export class NftablesBackend implements EnforcerBackend {
     this.checkCapacity(elements);
     // Expired blocks are gone from the kernel already.
     const diff = diffElements(held.live(now), elements, 0, NFT_INTERVAL_SETS);
-    const script = nftChangeScript(diff, Math.max(now, Date.now()));
+    const script = nftChangeScript(diff, Math.max(now, Date.now()), contentsOf(elements));
     if (script !== '') {
       const repaired = await this.applyTransaction(script, decisions, () => next, now);
       if (repaired !== null) return repaired;
@@ -276,22 +277,26 @@ export class NftablesBackend implements EnforcerBackend {
     return out;
   }
 
-  /** How full each declared set is (elements and size), for warnings and `status`. */
+  /** How full each declared set is (elements and size), for warnings and `status`; the daemon asks after every reconcile. */
   async fill(): Promise<SetFill[]> {
-    const terse = await this.run(['-j', '-t', 'list', 'table', NFT_FAMILY, NFT_TABLE]);
-    if (terse.exitCode !== 0) throw kernelError(HELP, `nft -j list table ${NFT_FAMILY} ${NFT_TABLE}`, terse);
-    const names = [...parseNftListing(terse.stdout, 0).sets.keys()];
+    const listing = await this.structure();
+    if (!listing.table) throw new SipwardenError('KERNEL', `nftables: table ${NFT_FAMILY} ${NFT_TABLE} is missing`);
     const fills: SetFill[] = [];
-    for (const name of names) {
+    // One set at a time: a limiter set's listing can run to a million entries.
+    for (const [name, declared] of listing.sets) {
       const result = await this.run(['-j', 'list', 'set', NFT_FAMILY, NFT_TABLE, name]);
       if (result.exitCode !== 0) throw kernelError(HELP, `nft -j list set ${name}`, result);
       // Limiter entries carry a `limit` statement the parser skips; count elements by their keys.
-      const set = parseNftListing(result.stdout, 0).sets.get(name);
-      const count = (result.stdout.match(/"elem": \{/g) ?? []).length || (set?.elements.size ?? 0);
-      fills.push({ name, elements: count, size: set?.size ?? 0 });
+      const count = (result.stdout.match(/"elem": \{/g) ?? []).length || (parseNftListing(result.stdout, 0).sets.get(name)?.elements.size ?? 0);
+      fills.push({ name, elements: count, size: declared.size ?? 0 });
     }
     return fills;
   }
+}
+
+/** A set's elements in `elements`, for rewriting it whole. */
+function contentsOf(elements: ElementMap): SetContents {
+  return (set) => elements.get(set) ?? new Map<string, number | null>();
 }
 
 /** The blocks of a batch that only blocks (episodes aside: the kernel's limiter acted), or null when it also unblocks or denies. */

@@ -121,6 +121,21 @@ describe('elements', () => {
     ]);
   });
 
+  test('many deletions from an interval set rewrite it whole: flushed, and what it keeps added back', () => {
+    const hosts = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `203.0.113.${from + i}`);
+    const before = desiredElements({ allow: [], deny: [...hosts(1, 12), '198.51.100.0/24'], dynamic: [] }, NOW, NFT_LAYOUT).elements;
+    const script = (deny: string[]) => {
+      const after = desiredElements({ allow: [], deny, dynamic: [] }, NOW, NFT_LAYOUT).elements;
+      return nftChangeScript(diffElements(before, after, 0, NFT_INTERVAL_SETS), NOW, (set) => after.get(set) ?? new Map());
+    };
+    // Nine deletions: nft 1.0.6 would take time in proportion to the set for each; the rewrite is one pass.
+    expect(script([...hosts(1, 3), '198.51.100.0/24', '192.0.2.0/24'])).toBe(
+      'flush set inet sipwarden deny4\nadd element inet sipwarden deny4 { 198.51.100.0/24, 192.0.2.0/24, 203.0.113.1, 203.0.113.2, 203.0.113.3 }\n',
+    );
+    // Eight: deleted one by one.
+    expect(script([...hosts(1, 4), '198.51.100.0/24'])).toBe(`delete element inet sipwarden deny4 { ${hosts(5, 12).join(', ')} }\n`);
+  });
+
   test('no change, no script', () => {
     const e = desiredElements({ allow: ['192.0.2.1'], deny: [], dynamic: [] }, NOW, NFT_LAYOUT).elements;
     expect(nftChangeScript(diffElements(e, e, 0, NFT_INTERVAL_SETS), NOW)).toBe('');
