@@ -42,7 +42,7 @@ describe('sipwarden daemon (nft backend, in a namespace)', () => {
     // IPv6 is blocked by its /64, except a /64 that holds one of the host's own addresses.
     appendFailedRegisters(harness.logPath, `[${ATTACKER6}]`, 6);
     appendFailedRegisters(harness.logPath, `[${RANGE6_HOST}]`, 6);
-    await waitFor('the attacker /64 in blocknet6', async () => (await setElements(lab, 'blocknet6')).includes('2001:db8:bad::/64'));
+    await waitFor('the attacker /64 in blockprefix6', async () => (await setElements(lab, 'blockprefix6')).includes('2001:db8:bad::'));
     const list = await harness.cli(['list', 'dynamic', '--json']);
     expect((JSON.parse(list.stdout) as Array<{ target: string }>).map((r) => r.target).sort()).toEqual(['198.51.100.2', '2001:db8:bad::/64']);
   });
@@ -75,7 +75,7 @@ describe('sipwarden daemon (nft backend, in a namespace)', () => {
     expect(await setElements(lab, 'block4')).toEqual([]);
     const block = await harness.cli(['block', '203.0.113.0/24', '--permanent', '--note', 'scanner network']);
     expect(block.exitCode).toBe(0);
-    expect(await setElements(lab, 'deny4')).toEqual(['203.0.113.0/24']);
+    expect(await setElements(lab, 'denynet4')).toEqual(['203.0.113.0/24']);
     expect((await harness.cli(['block', '127.0.0.1'])).exitCode).toBe(2);
   });
 

@@ -62,7 +62,7 @@ describe('NFLOG packet evidence', () => {
     process.stdout.write(`NFLOG User-Agent: packet -> decision ${decidedAfter} ms; send -> in the kernel set ${latency} ms (incl. starting the sender)\n`);
     expect(decidedAfter).toBeLessThan(1000);
     await send('friendly-scanner 1.0', RANGE6_HOST, PBX6, 'REGISTER', 1);
-    await waitFor('the IPv6 scanner /64 blocked', async () => (await setElements(lab, 'blocknet6')).includes('2001:db8:bad::/64'), 3000);
+    await waitFor('the IPv6 scanner /64 blocked', async () => (await setElements(lab, 'blockprefix6')).includes('2001:db8:bad::'), 3000);
     const scans = await entries(harness, 'scanner');
     expect(scans.map((e) => [e.attacker, e.victim, e.userAgent, e.source])).toEqual([
       [RANGE6_HOST, PBX6, 'friendly-scanner 1.0', 'nflog:5061'],

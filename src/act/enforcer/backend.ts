@@ -32,6 +32,8 @@ export interface EnforcerSettings {
   setSizes: SetSizesConfig;
   /** User-Agent strings dropped in the kernel where the backend can match strings (iptables only). */
   userAgents: readonly string[];
+  /** The prefix length IPv6 sources are blocked by (`blocking.ipv6Prefix`): such networks get a set of their own. */
+  ipv6Prefix: number;
 }
 
 /** The enforcer's settings from a validated config; the limiter's parameters come from `limiterParameters()`. */
@@ -44,6 +46,7 @@ export function enforcerSettings(config: Config): EnforcerSettings {
     nflogGroup: config.kernel.nflogGroup,
     setSizes: { ...config.kernel.setSizes },
     userAgents: [...config.blocking.userAgents],
+    ipv6Prefix: config.blocking.ipv6Prefix,
   };
 }
 

@@ -1,7 +1,7 @@
 // Pure: desired state -> the elements each kernel set should hold, and the difference from what it holds.
 import type { Cidr } from '../../model/address.js';
 import type { DesiredState, DynamicBlock } from './backend.js';
-import { PrefixIndex, rangeOf } from './ranges.js';
+import { peekRange, PrefixIndex, rangeOf, type Range } from './ranges.js';
 
 export type ListKind = 'allow' | 'deny' | 'dynamic';
 
@@ -9,6 +9,13 @@ export type ListKind = 'allow' | 'deny' | 'dynamic';
 export interface SetChoice {
   set: string;
   interval: boolean;
+  /**
+   * A hash set of networks of this one prefix length, matched by masking the source address: its
+   * elements are network addresses without `/length`. (nft 1.0.6 reads every element of every
+   * interval set in the table before each transaction, so interval sets are kept for the few ranges
+   * of other lengths.)
+   */
+  prefix?: number;
 }
 
 /** A backend's sets: every set it manages, and which one takes a range of a list. */
@@ -24,6 +31,11 @@ export interface DesiredElements {
   elements: ElementMap;
   /** Targets that are not valid addresses or CIDRs; never written into a ruleset. */
   rejected: string[];
+}
+
+/** A range's element text in the set `choice` names: a prefix set's elements carry no `/length`. */
+export function elementText(choice: SetChoice, range: Range): string {
+  return choice.prefix === undefined ? range.text : range.text.slice(0, range.text.lastIndexOf('/'));
 }
 
 /** The later of two expiries; null (never) outlasts any time. */
@@ -68,19 +80,22 @@ export function desiredElements(state: DesiredState, now: number, layout: SetLay
   const bySet = new Map<string, Gathering>();
   for (const { set, interval } of layout.sets) bySet.set(set, { items: new Map(), lengths: interval ? new Set() : null });
   const put = (list: ListKind, text: string, until: number | null): void => {
-    const range = rangeOf(text);
+    // Read at once: what is kept is the element text and prefix length.
+    const range = peekRange(text);
     if (range === null) {
       rejected.push(text);
       return;
     }
-    const { set, interval } = layout.choose(list, range.cidr);
+    const choice = layout.choose(list, range.cidr);
+    const { set, interval } = choice;
+    const value = elementText(choice, range);
     let gathering = bySet.get(set);
     if (gathering === undefined) {
       gathering = { items: new Map(), lengths: interval ? new Set() : null };
       bySet.set(set, gathering);
     }
-    const previous = gathering.items.get(range.text);
-    gathering.items.set(range.text, previous === undefined ? until : later(previous, until));
+    const previous = gathering.items.get(value);
+    gathering.items.set(value, previous === undefined ? until : later(previous, until));
     gathering.lengths?.add(range.cidr.length);
   };
   for (const text of state.allow) put('allow', text, null);
@@ -242,10 +257,12 @@ export function blockDiff(held: HeldElements, blocks: readonly DynamicBlock[], n
   const lengths = new Map<string, number>();
   for (const block of blocks) {
     if (block.until <= now) continue;
-    const range = rangeOf(block.target);
+    // Read at once: nothing of the range is kept but its element text.
+    const range = peekRange(block.target);
     // Not an address: never written (`desiredElements` rejects it the same way).
     if (range === null) continue;
-    const { set, interval } = layout.choose('dynamic', range.cidr);
+    const choice = layout.choose('dynamic', range.cidr);
+    const { set, interval } = choice;
     if (interval) {
       const length = lengths.get(set);
       if (length === undefined) {
@@ -260,8 +277,9 @@ export function blockDiff(held: HeldElements, blocks: readonly DynamicBlock[], n
       changes = new Map();
       bySet.set(set, changes);
     }
-    const change = changes.get(range.text);
-    if (change === undefined) changes.set(range.text, { set, value: range.text, until: block.until });
+    const value = elementText(choice, range);
+    const change = changes.get(value);
+    if (change === undefined) changes.set(value, { set, value, until: block.until });
     else change.until = Math.max(change.until ?? 0, block.until);
   }
   const diff: ElementDiff = { add: [], refresh: [], remove: [], superseded: [] };

@@ -18,7 +18,7 @@
 // through the user-agent detector, from log or NFLOG evidence; the iptables backend also drops them
 // in the kernel with a string match. A TCP segment dropped by the limiter is retransmitted, often
 // merged with the requests behind it, so TCP floods are slowed rather than cut to an exact count.
-import { addressFamily, canonicalAddress } from '../../model/address.js';
+import { addressFamily, canonicalAddress, formatV6Bytes } from '../../model/address.js';
 import { KERNEL_PREFIX_FALLBACK, KERNEL_PREFIX_NEW, KERNEL_PREFIX_RATELIMIT } from '../../config/defaults.js';
 import type { EnforcerSettings } from './backend.js';
 import type { ElementChange, ElementDiff, ElementMap, SetChoice, SetLayout } from './elements.js';
@@ -50,27 +50,55 @@ const EXPIRY_MARGIN_MS = 2000;
  */
 const REWRITE_AFTER_DELETES = 8;
 
-const set = (name: string, interval: boolean): SetChoice => ({ set: name, interval });
-/** Every choice made once: `choose` runs for each of up to a million targets. */
+const set = (name: string, interval: boolean, prefix?: number): SetChoice => ({ set: name, interval, ...(prefix === undefined ? {} : { prefix }) });
+/** Every fixed choice made once: `choose` runs for each of up to a million targets. */
 const CHOICES = {
   allow: { 4: set('allow4', true), 6: set('allow6', true) },
-  deny: { 4: set('deny4', true), 6: set('deny6', true) },
-  host: { 4: set('block4', false), 6: set('block6', false) },
-  net: { 4: set('blocknet4', true), 6: set('blocknet6', true) },
+  deny: { 4: set('deny4', false), 6: set('deny6', false) },
+  denyNet: { 4: set('denynet4', true), 6: set('denynet6', true) },
+  block: { 4: set('block4', false), 6: set('block6', false) },
+  blockNet: { 4: set('blocknet4', true), 6: set('blocknet6', true) },
 } as const;
 
-/** The nft backend's sets for allowlist, denylist and dynamic blocks (hosts and ranges apart). */
-export const NFT_LAYOUT: SetLayout = {
-  sets: [CHOICES.allow[4], CHOICES.allow[6], CHOICES.deny[4], CHOICES.deny[6], CHOICES.host[4], CHOICES.host[6], CHOICES.net[4], CHOICES.net[6]],
-  choose(list, cidr) {
-    if (list !== 'dynamic') return CHOICES[list][cidr.family];
-    const host = cidr.length === (cidr.family === 4 ? 32 : 128);
-    return (host ? CHOICES.host : CHOICES.net)[cidr.family];
-  },
-};
+/**
+ * The nft backend's sets. Interval sets cost every transaction a read of all their elements
+ * (nft 1.0.6: 20,000 ranges make each change take 0.2 s), so what accumulates goes in hash sets:
+ * single addresses (`deny4`, `block4`, ...), and IPv6 networks of the configured grouping prefix
+ * (`denyprefix6`, `blockprefix6`, matched by masking the source). Interval sets (`allow*`,
+ * `denynet*`, `blocknet*`) keep the allowlist and ranges of any other length.
+ */
+export function nftLayout(ipv6Prefix: number): SetLayout {
+  const grouped = ipv6Prefix < 128;
+  const denyPrefix = set('denyprefix6', false, ipv6Prefix);
+  const blockPrefix = set('blockprefix6', false, ipv6Prefix);
+  const sets: SetChoice[] = [CHOICES.allow[4], CHOICES.allow[6], CHOICES.deny[4], CHOICES.deny[6], CHOICES.denyNet[4], CHOICES.denyNet[6]];
+  if (grouped) sets.push(denyPrefix);
+  sets.push(CHOICES.block[4], CHOICES.block[6], CHOICES.blockNet[4], CHOICES.blockNet[6]);
+  if (grouped) sets.push(blockPrefix);
+  return {
+    sets,
+    choose(list, cidr) {
+      if (list === 'allow') return CHOICES.allow[cidr.family];
+      const host = cidr.length === (cidr.family === 4 ? 32 : 128);
+      if (host) return (list === 'deny' ? CHOICES.deny : CHOICES.block)[cidr.family];
+      if (cidr.family === 6 && cidr.length === ipv6Prefix) return list === 'deny' ? denyPrefix : blockPrefix;
+      return (list === 'deny' ? CHOICES.denyNet : CHOICES.blockNet)[cidr.family];
+    },
+  };
+}
+
+/** The layout with the default grouping of IPv6 sources (/64); the backend uses its configured one. */
+export const NFT_LAYOUT: SetLayout = nftLayout(64);
 
 export const NFT_INTERVAL_SETS: ReadonlySet<string> = new Set(NFT_LAYOUT.sets.filter((s) => s.interval).map((s) => s.set));
-const TIMEOUT_SETS: ReadonlySet<string> = new Set(['block4', 'block6', 'blocknet4', 'blocknet6']);
+const TIMEOUT_SETS: ReadonlySet<string> = new Set(['block4', 'block6', 'blockprefix6', 'blocknet4', 'blocknet6']);
+
+/** The mask that keeps the first `length` bits of an IPv6 address, as nft reads it (`ffff:ffff:ffff:ffff::`). */
+function ipv6Mask(length: number): string {
+  const bytes = new Uint8Array(16);
+  for (let bit = 0; bit < length; bit++) bytes[bit >> 3] = (bytes[bit >> 3] ?? 0) | (0x80 >> (bit & 7));
+  return formatV6Bytes(bytes);
+}
 
 /** The table's declarations and chains, without elements. */
 export interface NftStructure {
@@ -118,23 +146,29 @@ export function nftStructure(settings: EnforcerSettings): NftStructure {
   const declarations: string[] = [];
   const declare = (name: string, family: 4 | 6, flags: string, size: number, timeoutMs?: number): void => {
     const type = family === 4 ? 'ipv4_addr' : 'ipv6_addr';
+    const flagText = flags === '' ? '' : ` flags ${flags};`;
     const timeout = timeoutMs === undefined ? '' : ` timeout ${timeoutMs}ms;`;
-    declarations.push(`\tset ${name} { type ${type}; flags ${flags};${timeout} size ${size}; }`);
+    declarations.push(`\tset ${name} { type ${type};${flagText}${timeout} size ${size}; }`);
   };
-  for (const family of [4, 6] as const) {
-    declare(`allow${family}`, family, 'interval', sizes.lists);
-    declare(`deny${family}`, family, 'interval', sizes.lists);
-    declare(`block${family}`, family, 'timeout', sizes.blocks);
-    declare(`blocknet${family}`, family, 'interval,timeout', sizes.blocks);
+  const layout = nftLayout(settings.ipv6Prefix);
+  for (const { set: name, interval } of layout.sets) {
+    const family = name.endsWith('4') ? 4 : 6;
+    const list = name.startsWith('allow') || name.startsWith('deny');
+    const flags = [interval ? 'interval' : '', list ? '' : 'timeout'].filter((f) => f !== '').join(',');
+    declare(name, family, flags, list ? sizes.lists : sizes.blocks);
   }
   const chains: Array<{ name: string; base?: string; rules: string[] }> = [];
   const pre: string[] = ['iif "lo" accept comment "sipwarden ruleset FINGERPRINT"'];
-  pre.push('ip saddr @allow4 accept', 'ip6 saddr @allow6 accept');
-  pre.push('ip saddr @deny4 counter name "deny_drop" drop', 'ip6 saddr @deny6 counter name "deny_drop" drop');
-  for (const s of ['block4', 'blocknet4']) pre.push(`ip saddr @${s} counter name "block_drop" drop`);
-  for (const s of ['block6', 'blocknet6']) pre.push(`ip6 saddr @${s} counter name "block_drop" drop`);
+  const match = ({ set: name, prefix }: SetChoice): string => {
+    if (name.endsWith('4')) return `ip saddr @${name}`;
+    return prefix === undefined ? `ip6 saddr @${name}` : `ip6 saddr & ${ipv6Mask(prefix)} @${name}`;
+  };
+  for (const choice of layout.sets) {
+    const kind = choice.set.startsWith('allow') ? 'allow' : choice.set.startsWith('deny') ? 'deny' : 'block';
+    pre.push(`${match(choice)} ${kind === 'allow' ? 'accept' : `counter name "${kind}_drop" drop`}`);
+  }
   const limiter = settings.limiter;
-  const sets = NFT_LAYOUT.sets.map((s) => s.set);
+  const sets = layout.sets.map((s) => s.set);
   let limitDeclaration = '';
   if (settings.evidence === 'nflog' && settings.ports.length > 0) {
     // The first few UDP requests of each source go to NFLOG, so its User-Agent is seen even

@@ -11,12 +11,12 @@ import {
   type ReconcileResult,
   type SetFill,
 } from './backend.js';
-import { blockDiff, desiredElements, diffElements, diffSize, HeldElements, type ElementDiff, type ElementMap } from './elements.js';
+import { blockDiff, desiredElements, diffElements, diffSize, HeldElements, type ElementDiff, type ElementMap, type SetLayout } from './elements.js';
 import {
   NFT_FAMILY,
   NFT_INTERVAL_SETS,
-  NFT_LAYOUT,
   NFT_TABLE,
+  nftLayout,
   listingMatches,
   nftChangeScript,
   nftFullScript,
@@ -57,6 +57,7 @@ export class NftablesBackend implements EnforcerBackend {
   private readonly netns: string | undefined;
   private readonly nft: string;
   private readonly runner: CommandRunner;
+  private readonly layout: SetLayout;
   /** The state last loaded, and the elements the kernel holds since; null until known. */
   private desired: DesiredState | null = null;
   private held: HeldElements | null = null;
@@ -66,6 +67,7 @@ export class NftablesBackend implements EnforcerBackend {
     this.netns = options.netns;
     this.nft = options.nft ?? 'nft';
     this.runner = options.runner ?? execaRunner;
+    this.layout = nftLayout(options.settings.ipv6Prefix);
   }
 
   private async run(args: readonly string[], input?: string): Promise<CommandResult> {
@@ -93,7 +95,7 @@ export class NftablesBackend implements EnforcerBackend {
     // Set contents one set at a time: the limiter's own sets can hold a million sources. All listed at
     // once with the structure (a set the table lacks fails harmlessly, and is not asked for). As JSON:
     // for text, nft writes and flushes each element on its own, one pipe write each, and is slower.
-    const managed = NFT_LAYOUT.sets.map((s) => s.set);
+    const managed = this.layout.sets.map((s) => s.set);
     const [listing, contents] = await Promise.all([this.structure(), Promise.all(managed.map((name) => this.setElements(name, now)))]);
     if (!listing.table) return null;
     managed.forEach((name, i) => {
@@ -152,7 +154,7 @@ export class NftablesBackend implements EnforcerBackend {
     // A failed listing is reported where it is awaited below, or not at all when the state is refused.
     listed.catch(() => undefined);
     const structure = nftStructure(this.settings);
-    const { elements } = desiredElements(state, now, NFT_LAYOUT);
+    const { elements } = desiredElements(state, now, this.layout);
     this.checkCapacity(elements);
     const listing = await listed;
     const result: ReconcileResult = { rebuilt: false, transactions: 0, added: 0, removed: 0, refreshed: 0 };
@@ -186,12 +188,12 @@ export class NftablesBackend implements EnforcerBackend {
     if (this.desired === null || this.held === null) {
       // First use in this process: start from what the kernel holds.
       const listing = await this.list(now);
-      const base = listing === null ? { allow: [], deny: [], dynamic: [] } : stateFromListing(listing);
+      const base = listing === null ? { allow: [], deny: [], dynamic: [] } : stateFromListing(listing, this.layout);
       const result = await this.reconcile(applyDecisions(base, decisions), now);
       return { transactions: result.transactions, added: result.added, removed: result.removed, refreshed: result.refreshed };
     }
     const blocks = blocksOnly(decisions);
-    const direct = blocks === null ? null : blockDiff(this.held, blocks, now, NFT_LAYOUT);
+    const direct = blocks === null ? null : blockDiff(this.held, blocks, now, this.layout);
     if (blocks !== null && direct !== null && this.fits(this.held, direct)) return this.applyBlocks(this.desired, this.held, decisions, blocks, direct, now);
     return this.applyState(this.desired, this.held, decisions, now);
   }
@@ -229,7 +231,7 @@ export class NftablesBackend implements EnforcerBackend {
   /** Any batch: the whole desired state after it, against what the kernel holds. */
   private async applyState(desired: DesiredState, held: HeldElements, decisions: readonly Decision[], now: number): Promise<ApplyResult> {
     const next = applyDecisions(desired, decisions);
-    const { elements } = desiredElements(next, now, NFT_LAYOUT);
+    const { elements } = desiredElements(next, now, this.layout);
     this.checkCapacity(elements);
     // Expired blocks are gone from the kernel already.
     const diff = diffElements(held.live(now), elements, 0, NFT_INTERVAL_SETS);
@@ -263,7 +265,7 @@ export class NftablesBackend implements EnforcerBackend {
   }
 
   rulesText(state: DesiredState, now: number): string {
-    return nftFullScript(this.settings, desiredElements(state, now, NFT_LAYOUT).elements, now);
+    return nftFullScript(this.settings, desiredElements(state, now, this.layout).elements, now);
   }
 
   /** Named counters of the table (`deny_drop`, `ratelimit_drop`, ...), in packets. */
@@ -310,11 +312,17 @@ function blocksOnly(decisions: readonly Decision[]): BlockDecision[] | null {
 }
 
 /** The desired state a listed table implies (used when a process starts with no state of its own). */
-function stateFromListing(listing: NftListing): DesiredState {
-  const values = (name: string): Array<[string, number | null]> => [...(listing.sets.get(name)?.elements ?? new Map<string, number | null>())];
-  const plain = (names: string[]): string[] => names.flatMap((n) => values(n).map(([v]) => v)).filter((v) => !v.includes('-'));
-  const dynamic = ['block4', 'block6', 'blocknet4', 'blocknet6'].flatMap((n) =>
-    values(n).flatMap(([target, until]) => (until === null || target.includes('-') ? [] : [{ target, until }])),
-  );
-  return { allow: plain(['allow4', 'allow6']), deny: plain(['deny4', 'deny6']), dynamic };
+function stateFromListing(listing: NftListing, layout: SetLayout): DesiredState {
+  const state = { allow: [] as string[], deny: [] as string[], dynamic: [] as DynamicBlock[] };
+  for (const { set, prefix } of layout.sets) {
+    for (const [value, until] of listing.sets.get(set)?.elements ?? []) {
+      // A range listed as `from-to` is not one CIDR: the next reconcile replaces it.
+      if (value.includes('-')) continue;
+      const target = prefix === undefined ? value : `${value}/${prefix}`;
+      if (set.startsWith('allow')) state.allow.push(target);
+      else if (set.startsWith('deny')) state.deny.push(target);
+      else if (until !== null) state.dynamic.push({ target, until });
+    }
+  }
+  return state;
 }

@@ -132,8 +132,11 @@ function maskGroups(length: number): boolean {
   return changed;
 }
 
-/** A range from canonical text without ipaddr.js, or null when the text is not plainly canonical. */
-function canonicalRange(text: string): Range | null {
+/**
+ * A range from canonical text without ipaddr.js, or null when the text is not plainly canonical;
+ * written into `into` when given, so a pass over a million targets allocates no range for each.
+ */
+function canonicalRange(text: string, into?: Range): Range | null {
   const slash = text.indexOf('/');
   const address = slash < 0 ? text : text.slice(0, slash);
   const lengthText = slash < 0 ? null : text.slice(slash + 1);
@@ -161,7 +164,13 @@ function canonicalRange(text: string): Range | null {
   // The element text is the input itself unless masking or a redundant `/32`, `/128` changed it.
   const same = network === address && length < max;
   const element = lengthText === null ? address : same ? text : formatCidr({ family, network, length });
-  return { cidr: { family, network, length }, text: element, bits: null };
+  if (into === undefined) return { cidr: { family, network, length }, text: element, bits: null };
+  into.cidr.family = family;
+  into.cidr.network = network;
+  into.cidr.length = length;
+  into.text = element;
+  into.bits = null;
+  return into;
 }
 
 /** Ranges parsed by parseCidr (ipaddr.js): text that is not canonical, remembered since that parse is slow. */
@@ -181,6 +190,16 @@ export function rangeOf(text: string): Range | null {
     cache.set(text, hit);
   }
   return hit;
+}
+
+const SCRATCH: Range = { cidr: { family: 4, network: '0.0.0.0', length: 0 }, text: '', bits: null };
+
+/**
+ * `rangeOf` for a pass that reads each range at once and keeps nothing of it but strings: the range
+ * of canonical text is written into one reused object, valid until the next call.
+ */
+export function peekRange(text: string): Range | null {
+  return canonicalRange(text, SCRATCH) ?? rangeOf(text);
 }
 
 /** The bits of a canonical IPv6 network (ipaddr.js prints every family-6 network so) as 32 hex digits. */

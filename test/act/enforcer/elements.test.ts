@@ -48,10 +48,15 @@ describe('blockDiff', () => {
   });
 
   test('a range of another length than its interval set holds needs the full diff', () => {
-    const held = new HeldElements(desiredElements({ allow: [], deny: [], dynamic: [{ target: '2001:db8:0:1::/64', until: NOW + 60_000 }] }, NOW, NFT_LAYOUT).elements, NFT_INTERVAL_SETS);
+    const held = new HeldElements(desiredElements({ allow: [], deny: [], dynamic: [{ target: '2001:db8:0:100::/56', until: NOW + 60_000 }] }, NOW, NFT_LAYOUT).elements, NFT_INTERVAL_SETS);
     expect(blockDiff(held, [block('2001:db8::/48', NOW + 60_000)], NOW, NFT_LAYOUT)).toBeNull();
-    expect(blockDiff(held, [block('2001:db8:0:2::/64', NOW + 60_000), block('2001:db9::/56', NOW + 60_000)], NOW, NFT_LAYOUT)).toBeNull();
-    expect(blockDiff(held, [block('2001:db8:0:2::/64', NOW + 60_000), block('198.51.100.7', NOW + 60_000)], NOW, NFT_LAYOUT)?.add).toHaveLength(2);
+    expect(blockDiff(held, [block('2001:db8:0:200::/56', NOW + 60_000), block('2001:db9::/60', NOW + 60_000)], NOW, NFT_LAYOUT)).toBeNull();
+    // /64s go to the prefix set (a hash set), whatever the interval set holds.
+    const diff = blockDiff(held, [block('2001:db8:0:2::/64', NOW + 60_000), block('198.51.100.7', NOW + 60_000)], NOW, NFT_LAYOUT);
+    expect(diff?.add.map((c) => [c.set, c.value])).toEqual([
+      ['blockprefix6', '2001:db8:0:2::'],
+      ['block4', '198.51.100.7'],
+    ]);
   });
 
   test('recorded changes are held: a repeat adds nothing, a longer block refreshes', () => {

@@ -10,9 +10,15 @@ import {
   limiterTimeoutMs,
   nftChangeScript,
   nftFullScript,
+  nftLayout,
   nftStructure,
   parseNftListing,
 } from '../../../src/act/enforcer/nft-script.js';
+import { parseCidr } from '../../../src/model/address.js';
+
+function fail(text: string): never {
+  throw new Error(`not a CIDR: ${text}`);
+}
 
 const NOW = Date.UTC(2025, 0, 1);
 
@@ -50,7 +56,29 @@ describe('ruleset', () => {
     for (const line of text.split('\n').filter((l) => l.includes('\tset '))) expect(line).toMatch(/size \d+; \}$/);
     expect(text).toContain('set limiter4 { type ipv4_addr; flags dynamic,timeout; timeout 30000ms; size 7; }');
     expect(text).toContain('set blocknet6 { type ipv6_addr; flags interval,timeout; size 8; }');
-    expect(text).toContain('set deny4 { type ipv4_addr; flags interval; size 9; }');
+    expect(text).toContain('set blockprefix6 { type ipv6_addr; flags timeout; size 8; }');
+    expect(text).toContain('set deny4 { type ipv4_addr; size 9; }');
+    expect(text).toContain('set denynet4 { type ipv4_addr; flags interval; size 9; }');
+    expect(text).toContain('set denyprefix6 { type ipv6_addr; size 9; }');
+  });
+
+  test('IPv6 networks of the grouping prefix are matched in hash sets by masking the source', () => {
+    const text = nftStructure(settings()).text;
+    expect(text).toContain('ip6 saddr & ffff:ffff:ffff:ffff:: @denyprefix6 counter name "deny_drop" drop');
+    expect(text).toContain('ip6 saddr & ffff:ffff:ffff:ffff:: @blockprefix6 counter name "block_drop" drop');
+    expect(nftStructure(settings((c) => (c.blocking.ipv6Prefix = 48))).text).toContain('ip6 saddr & ffff:ffff:ffff:: @blockprefix6');
+    expect(nftStructure(settings((c) => (c.blocking.ipv6Prefix = 61))).text).toContain('ip6 saddr & ffff:ffff:ffff:fff8:: @blockprefix6');
+    // Grouping by /128 is no grouping: hosts go to block6, and there is no prefix set.
+    expect(nftStructure(settings((c) => (c.blocking.ipv6Prefix = 128))).text).not.toContain('prefix6');
+    const layout = nftLayout(48);
+    const choice = (list: 'deny' | 'dynamic', text: string) => layout.choose(list, parseCidr(text) ?? fail(text)).set;
+    expect([choice('dynamic', '2001:db8::/48'), choice('dynamic', '2001:db8::/64'), choice('dynamic', '2001:db8::1'), choice('deny', '2001:db8::/48'), choice('deny', '198.51.100.0/24')]).toEqual([
+      'blockprefix6',
+      'blocknet6',
+      'block6',
+      'denyprefix6',
+      'denynet4',
+    ]);
   });
 
   test('over-limit packets are logged once per episode with the kernel prefix, or to the NFLOG group', () => {
@@ -67,13 +95,23 @@ describe('ruleset', () => {
   });
 
   test('a full load replaces the table in one script, with remaining time of dynamic blocks', () => {
-    const state = { allow: ['192.0.2.0/24'], deny: ['203.0.113.0/24', '203.0.113.9'], dynamic: [{ target: '198.51.100.7', until: NOW + 90_000 }, { target: '2001:db8:1::/64', until: NOW - 1 }] };
+    const state = {
+      allow: ['192.0.2.0/24'],
+      deny: ['203.0.113.0/24', '203.0.113.9'],
+      dynamic: [
+        { target: '198.51.100.7', until: NOW + 90_000 },
+        { target: '2001:db8:2::/64', until: NOW + 60_000 },
+        { target: '2001:db8:1::/64', until: NOW - 1 },
+      ],
+    };
     const script = nftFullScript(settings(), desiredElements(state, NOW, NFT_LAYOUT).elements, NOW);
     expect(script.split('\n').slice(0, 3)).toEqual(['table inet sipwarden', 'delete table inet sipwarden', 'table inet sipwarden {']);
     expect(script).toContain('add element inet sipwarden allow4 { 192.0.2.0/24 }');
-    // The address inside the denied range is covered by it: the interval set gets the range only.
-    expect(script).toContain('add element inet sipwarden deny4 { 203.0.113.0/24 }');
+    expect(script).toContain('add element inet sipwarden denynet4 { 203.0.113.0/24 }');
+    expect(script).toContain('add element inet sipwarden deny4 { 203.0.113.9 }');
     expect(script).toContain('add element inet sipwarden block4 { 198.51.100.7 timeout 90000ms }');
+    // A prefix set's element is the network address alone.
+    expect(script).toContain('add element inet sipwarden blockprefix6 { 2001:db8:2:: timeout 60000ms }');
     expect(script).not.toContain('2001:db8:1::/64');
   });
 
@@ -100,11 +138,11 @@ describe('elements', () => {
   });
 
   test('a range covering held elements deletes them first, in the same transaction', () => {
-    const before = desiredElements({ allow: [], deny: ['203.0.113.9'], dynamic: [] }, NOW, NFT_LAYOUT).elements;
-    const after = desiredElements({ allow: [], deny: ['203.0.113.9', '203.0.113.0/24'], dynamic: [] }, NOW, NFT_LAYOUT).elements;
+    const before = desiredElements({ allow: [], deny: ['203.0.113.8/29'], dynamic: [] }, NOW, NFT_LAYOUT).elements;
+    const after = desiredElements({ allow: [], deny: ['203.0.113.8/29', '203.0.113.0/24'], dynamic: [] }, NOW, NFT_LAYOUT).elements;
     const diff = diffElements(before, after, 0, NFT_INTERVAL_SETS);
-    expect(diff.superseded).toEqual([{ set: 'deny4', value: '203.0.113.9', until: null }]);
-    expect(nftChangeScript(diff, NOW)).toBe('delete element inet sipwarden deny4 { 203.0.113.9 }\nadd element inet sipwarden deny4 { 203.0.113.0/24 }\n');
+    expect(diff.superseded).toEqual([{ set: 'denynet4', value: '203.0.113.8/29', until: null }]);
+    expect(nftChangeScript(diff, NOW)).toBe('delete element inet sipwarden denynet4 { 203.0.113.8/29 }\nadd element inet sipwarden denynet4 { 203.0.113.0/24 }\n');
   });
 
   test('hash-set removals never fail on a missing element; refreshes replace the timeout', () => {
@@ -122,7 +160,7 @@ describe('elements', () => {
   });
 
   test('many deletions from an interval set rewrite it whole: flushed, and what it keeps added back', () => {
-    const hosts = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `203.0.113.${from + i}`);
+    const hosts = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `203.0.113.${4 * (from + i)}/30`);
     const before = desiredElements({ allow: [], deny: [...hosts(1, 12), '198.51.100.0/24'], dynamic: [] }, NOW, NFT_LAYOUT).elements;
     const script = (deny: string[]) => {
       const after = desiredElements({ allow: [], deny, dynamic: [] }, NOW, NFT_LAYOUT).elements;
@@ -130,10 +168,10 @@ describe('elements', () => {
     };
     // Nine deletions: nft 1.0.6 would take time in proportion to the set for each; the rewrite is one pass.
     expect(script([...hosts(1, 3), '198.51.100.0/24', '192.0.2.0/24'])).toBe(
-      'flush set inet sipwarden deny4\nadd element inet sipwarden deny4 { 198.51.100.0/24, 192.0.2.0/24, 203.0.113.1, 203.0.113.2, 203.0.113.3 }\n',
+      'flush set inet sipwarden denynet4\nadd element inet sipwarden denynet4 { 198.51.100.0/24, 192.0.2.0/24, 203.0.113.4/30, 203.0.113.8/30, 203.0.113.12/30 }\n',
     );
     // Eight: deleted one by one.
-    expect(script([...hosts(1, 4), '198.51.100.0/24'])).toBe(`delete element inet sipwarden deny4 { ${hosts(5, 12).join(', ')} }\n`);
+    expect(script([...hosts(1, 4), '198.51.100.0/24'])).toBe(`delete element inet sipwarden denynet4 { ${hosts(5, 12).join(', ')} }\n`);
   });
 
   test('no change, no script', () => {
