@@ -11,6 +11,7 @@
 import { KERNEL_PREFIX_RATELIMIT } from '../../config/defaults.js';
 import type { EnforcerSettings } from './backend.js';
 import type { ElementChange, ElementDiff, ElementMap, ListKind, SetChoice, SetLayout } from './elements.js';
+import { fingerprint } from './fingerprint.js';
 
 export const CHAIN = 'SIPWARDEN';
 export const CHAIN_INVITE = 'SIPWARDEN-INVITE';
@@ -105,15 +106,6 @@ export interface IptablesRules {
   /** Rules each chain holds. */
   chains: Record<string, number>;
   fingerprint: string;
-}
-
-function fingerprint(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash.toString(16).padStart(8, '0');
 }
 
 /** A double-quoted argument for iptables-restore (which splits on spaces outside quotes). */

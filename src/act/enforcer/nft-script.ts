@@ -22,6 +22,7 @@ import { addressFamily, canonicalAddress, formatV6Bytes } from '../../model/addr
 import { KERNEL_PREFIX_FALLBACK, KERNEL_PREFIX_NEW, KERNEL_PREFIX_RATELIMIT } from '../../config/defaults.js';
 import type { EnforcerSettings } from './backend.js';
 import type { ElementChange, ElementDiff, ElementMap, SetChoice, SetLayout } from './elements.js';
+import { fingerprint } from './fingerprint.js';
 
 export const NFT_FAMILY = 'inet';
 export const NFT_TABLE = 'sipwarden';
@@ -110,16 +111,6 @@ export interface NftStructure {
   chains: Record<string, number>;
   /** Every set the table declares. */
   sets: string[];
-}
-
-/** FNV-1a, 32 bits: a stable fingerprint without node:crypto. */
-function fingerprint(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash.toString(16).padStart(8, '0');
 }
 
 function logStatement(prefix: string, settings: EnforcerSettings): string {

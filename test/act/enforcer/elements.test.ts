@@ -4,18 +4,9 @@ import { applyDecisions, type DesiredState } from '../../../src/act/enforcer/bac
 import { blockDiff, desiredElements, diffElements, HeldElements, type ElementChange } from '../../../src/act/enforcer/elements.js';
 import { NFT_INTERVAL_SETS, NFT_LAYOUT, parseNftListing } from '../../../src/act/enforcer/nft-script.js';
 import type { BlockDecision } from '../../../src/model/decision.js';
+import { random } from '../../helpers/random.js';
 
 const NOW = Date.UTC(2025, 0, 1);
-
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function block(target: string, until: number): BlockDecision {
   return { type: 'block', time: NOW, target, attacker: target, kind: 'register', until, reason: '', strikes: 1 };

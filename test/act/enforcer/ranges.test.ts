@@ -3,17 +3,7 @@ import { describe, expect, test } from '@jest/globals';
 import ipaddr from 'ipaddr.js';
 import { formatCidr, parseCidr, type Cidr } from '../../../src/model/address.js';
 import { PrefixIndex, rangeOf } from '../../../src/act/enforcer/ranges.js';
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failure can be reproduced. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../../helpers/random.js';
 
 /** What rangeOf must give: parseCidr's range and formatCidr's text. */
 function expected(text: string): { cidr: Cidr; text: string } | null {
