@@ -1,5 +1,5 @@
 // Follows one log file by path across rename and copytruncate rotation, delivering complete lines with resumable positions.
-import { watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { SipwardenError } from '../model/errors.js';
@@ -254,15 +254,7 @@ export class FileFollower {
       await handle.close().catch(() => undefined);
       return false;
     }
-    const info = await handle.stat().catch(async (error: unknown) => {
-      await handle.close().catch(() => undefined);
-      throw this.ioError('stat the open file', error);
-    });
-    this.handle = handle;
-    this.dev = info.dev;
-    this.ino = info.ino;
-    this.detached = false;
-    this.resetTo(0);
+    const info = await this.adopt(handle);
     const saved = this.saved;
     this.saved = null;
     if (saved !== null) {
@@ -283,6 +275,13 @@ export class FileFollower {
       this.detached = false;
       return false;
     }
+    await this.adopt(handle);
+    this.onRotate?.(kind);
+    return true;
+  }
+
+  /** Makes a newly opened file the one being read, from its start; its stat (dev, ino, size). */
+  private async adopt(handle: FileHandle): Promise<Stats> {
     const info = await handle.stat().catch(async (error: unknown) => {
       await handle.close().catch(() => undefined);
       throw this.ioError('stat the open file', error);
@@ -292,8 +291,7 @@ export class FileFollower {
     this.ino = info.ino;
     this.detached = false;
     this.resetTo(0);
-    this.onRotate?.(kind);
-    return true;
+    return info;
   }
 
   private async tryOpen(): Promise<FileHandle | null> {
