@@ -281,7 +281,10 @@ export class Daemon {
    * fallback limit (logged by the kernel), and the administrator should raise kernel.setSizes.
    */
   private async warnAboutCapacity(): Promise<void> {
-    const backend = this.enforcer as EnforcerBackend & { counters?: () => Promise<Record<string, number>>; fill?: () => Promise<SetFill[]> };
+    const backend = this.enforcer as EnforcerBackend & {
+      counters?: () => Promise<Record<string, number>>;
+      fill?: (options: { packetSets: boolean; now: number }) => Promise<SetFill[]>;
+    };
     try {
       const counters = backend.counters === undefined ? {} : await backend.counters();
       const fallback = counters.fallback_logged ?? 0;
@@ -289,7 +292,8 @@ export class Daemon {
         this.log.warning(`kernel: the INVITE limiter set is full; ${fallback - this.fallbackSeen} source(s) fell under the shared fallback limit; raise kernel.setSizes.limiter`);
       }
       this.fallbackSeen = fallback;
-      for (const set of backend.fill === undefined ? [] : await backend.fill()) {
+      // The limiter's own sets are not listed every time: a full one shows in the fallback counter.
+      for (const set of backend.fill === undefined ? [] : await backend.fill({ packetSets: false, now: this.options.clock.now() })) {
         if (set.size > 0 && set.elements >= 0.9 * set.size) {
           this.log.warning(`kernel: set ${set.name} is ${Math.round((100 * set.elements) / set.size)}% full (${set.elements} of ${set.size}); raise kernel.setSizes`);
         }

@@ -279,20 +279,35 @@ export class NftablesBackend implements EnforcerBackend {
     return out;
   }
 
-  /** How full each declared set is (elements and size), for warnings and `status`; the daemon asks after every reconcile. */
-  async fill(): Promise<SetFill[]> {
+  /**
+   * How full each declared set is (elements and size), for `status` and the daemon's warnings.
+   * `packetSets: false` leaves out the sets the kernel fills from packets (limiter, episode, probe):
+   * nft lists a million such entries in tens of seconds, too much for a check every reconcile, and
+   * a full limiter set shows in the fallback counter anyway. The blocking sets are then counted from
+   * what this process holds in the kernel, when it knows, without listing them again.
+   */
+  async fill(options: { packetSets?: boolean; now?: number } = {}): Promise<SetFill[]> {
     const listing = await this.structure();
     if (!listing.table) throw new SipwardenError('KERNEL', `nftables: table ${NFT_FAMILY} ${NFT_TABLE} is missing`);
+    const managed = new Set(this.layout.sets.map((s) => s.set));
+    const held = this.held;
+    const live = held === null ? null : held.live(options.now ?? Date.now());
     const fills: SetFill[] = [];
     // One set at a time: a limiter set's listing can run to a million entries.
     for (const [name, declared] of listing.sets) {
-      const result = await this.run(['-j', 'list', 'set', NFT_FAMILY, NFT_TABLE, name]);
-      if (result.exitCode !== 0) throw kernelError(HELP, `nft -j list set ${name}`, result);
-      // Limiter entries carry a `limit` statement the parser skips; count elements by their keys.
-      const count = (result.stdout.match(/"elem": \{/g) ?? []).length || (parseNftListing(result.stdout, 0).sets.get(name)?.elements.size ?? 0);
-      fills.push({ name, elements: count, size: declared.size ?? 0 });
+      if (options.packetSets === false && !managed.has(name)) continue;
+      const known = live?.get(name);
+      fills.push({ name, elements: known === undefined ? await this.count(name) : known.size, size: declared.size ?? 0 });
     }
     return fills;
+  }
+
+  /** Elements of one set, listed. */
+  private async count(name: string): Promise<number> {
+    const result = await this.run(['-j', 'list', 'set', NFT_FAMILY, NFT_TABLE, name]);
+    if (result.exitCode !== 0) throw kernelError(HELP, `nft -j list set ${name}`, result);
+    // Limiter entries carry a `limit` statement the parser skips; count elements by their keys.
+    return (result.stdout.match(/"elem": \{/g) ?? []).length || (parseNftListing(result.stdout, 0).sets.get(name)?.elements.size ?? 0);
   }
 }
 
