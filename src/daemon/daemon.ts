@@ -61,6 +61,8 @@ interface SourceCounters {
 /** State is written at most this often while events stream in. */
 const STATE_FLUSH_MS = 1000;
 const TICK_MS = 1000;
+/** How often the periodic reconcile reads every element back from the kernel (see `reconcile`). */
+const FULL_RECONCILE_MS = 600_000;
 const RETENTION_EVERY_MS = 6 * 3_600_000;
 
 export class Daemon {
@@ -84,6 +86,7 @@ export class Daemon {
   private kernelPending = 0;
   /** Fallback-limit log count already warned about. */
   private fallbackSeen = 0;
+  private fullReconcileAt = 0;
   private dirty = false;
   private lastFlush = 0;
   private readonly host = hostAddresses();
@@ -119,6 +122,7 @@ export class Daemon {
     const now = this.options.clock.now();
     expireBlocks(this.state, now);
     const result = await this.enforcer.reconcile(desiredState(this.config, this.state), now);
+    this.fullReconcileAt = now;
     this.log.info(
       `kernel ${this.enforcer.name}: ${result.rebuilt ? 'ruleset loaded' : 'ruleset in place'}, ${this.state.dynamic.length} dynamic and ${this.state.deny.length} permanent block(s)`,
     );
@@ -127,7 +131,7 @@ export class Daemon {
     this.notifier.start();
     this.startSources();
     this.timers.push(setInterval(() => this.tick(), TICK_MS));
-    this.timers.push(setInterval(() => void this.reconcile(), this.config.daemon.reconcileInterval));
+    this.timers.push(setInterval(() => void this.reconcile(true), this.config.daemon.reconcileInterval));
     this.timers.push(setInterval(() => this.pruneJournal(), RETENTION_EVERY_MS));
     this.pruneJournal();
     this.log.info(`sipwarden daemon started (pid ${process.pid}), following ${this.config.sources.length} source(s)`);
@@ -262,10 +266,18 @@ export class Daemon {
     this.flushState(false);
   }
 
-  private async reconcile(): Promise<void> {
+  /**
+   * Repairs the kernel's table. The periodic pass is quick (the table's structure, and the elements
+   * against what the daemon put there); every FULL_RECONCILE_MS, and after a reload, every element is
+   * read back too, which at 100,000 blocks costs nft a second or more and holds up blocks queued
+   * behind it.
+   */
+  private async reconcile(periodic = false): Promise<void> {
     const now = this.options.clock.now();
+    const quick = periodic && now - this.fullReconcileAt < FULL_RECONCILE_MS;
+    if (!quick) this.fullReconcileAt = now;
     try {
-      const result = await this.enqueueKernel(() => this.enforcer.reconcile(desiredState(this.config, this.state), now));
+      const result = await this.enqueueKernel(() => this.enforcer.reconcile(desiredState(this.config, this.state), now, { quick }));
       if (result.rebuilt) this.log.warning('kernel: sipwarden table was missing or changed; rebuilt it');
       else if (result.added + result.removed + result.refreshed > 0) {
         this.log.info(`kernel: repaired ${result.added} missing, ${result.removed} stray and ${result.refreshed} stale element(s)`);

@@ -63,6 +63,10 @@ export interface ReconcileResult extends ApplyResult {
   rebuilt: boolean;
 }
 
+export interface ReconcileOptions {
+  quick?: boolean;
+}
+
 /** How full one kernel set is. */
 export interface SetFill {
   name: string;
@@ -75,8 +79,12 @@ export interface EnforcerBackend {
   readonly name: 'nftables' | 'iptables';
   /** Applies a batch of decisions (episodes are ignored: the kernel limiter already acted). */
   apply(decisions: readonly Decision[], now: number): Promise<ApplyResult>;
-  /** Reads the kernel's state and repairs it towards `state` (rebuilding a flushed table). */
-  reconcile(state: DesiredState, now: number): Promise<ReconcileResult>;
+  /**
+   * Reads the kernel's state and repairs it towards `state` (rebuilding a flushed table). With
+   * `quick`, a backend that loaded the table in this process may read only its structure and compare
+   * the elements with what it put there, leaving the full read of every element to a later call.
+   */
+  reconcile(state: DesiredState, now: number, options?: ReconcileOptions): Promise<ReconcileResult>;
   /** Removes sipwarden's own table or chains and sets, nothing else. */
   teardown(): Promise<void>;
   /** The exact ruleset a full load of `state` would run (no privileges needed). */

@@ -8,6 +8,7 @@ import {
   type DesiredState,
   type EnforcerBackend,
   type EnforcerSettings,
+  type ReconcileOptions,
   type ReconcileResult,
   type SetFill,
 } from './backend.js';
@@ -148,7 +149,11 @@ export class NftablesBackend implements EnforcerBackend {
     }
   }
 
-  async reconcile(state: DesiredState, now: number): Promise<ReconcileResult> {
+  async reconcile(state: DesiredState, now: number, options: ReconcileOptions = {}): Promise<ReconcileResult> {
+    if (options.quick === true && this.held !== null) {
+      const quick = await this.quickReconcile(state, now);
+      if (quick !== null) return quick;
+    }
     // nft lists the table in processes of its own while the desired elements are worked out here.
     const listed = this.list(now);
     // A failed listing is reported where it is awaited below, or not at all when the state is refused.
@@ -178,6 +183,34 @@ export class NftablesBackend implements EnforcerBackend {
           refreshed: diff.refresh.length,
         });
       }
+    }
+    this.desired = state;
+    this.held = new HeldElements(elements, NFT_INTERVAL_SETS);
+    return result;
+  }
+
+  /**
+   * A reconcile without listing elements (at 100,000 blocks a listing costs nft a second or more, and
+   * holds up every block behind it): the table's structure is read, and the desired elements are
+   * compared with those this process put in the kernel. Null when the structure is missing or out of
+   * date, for a full reconcile to rebuild.
+   */
+  private async quickReconcile(state: DesiredState, now: number): Promise<ReconcileResult | null> {
+    const held = this.held;
+    if (held === null || !listingMatches(await this.structure(), nftStructure(this.settings))) return null;
+    const { elements } = desiredElements(state, now, this.layout);
+    this.checkCapacity(elements);
+    const diff = diffElements(held.live(now), elements, 0, NFT_INTERVAL_SETS);
+    const script = nftChangeScript(diff, Math.max(now, Date.now()), contentsOf(elements));
+    const result: ReconcileResult = { rebuilt: false, transactions: 0, added: 0, removed: 0, refreshed: 0 };
+    if (script !== '') {
+      const outcome = await this.transaction(script);
+      if (outcome.exitCode !== 0) {
+        // The kernel no longer holds what this process believed: read it all.
+        if (STALE.test(outcome.stderr)) return null;
+        throw kernelError(HELP, `reconcile ${diffSize(diff)} element(s)`, outcome, script);
+      }
+      Object.assign(result, { transactions: 1, added: diff.add.length, removed: diff.remove.length + diff.superseded.length, refreshed: diff.refresh.length });
     }
     this.desired = state;
     this.held = new HeldElements(elements, NFT_INTERVAL_SETS);
