@@ -22,7 +22,8 @@ import { UserAgentMatcher } from '../detect/user-agents.js';
 import { packetEvent } from './packet-evidence.js';
 import { IdleCollector } from './idle-gc.js';
 import { expireBlocks, recordDecisions, type StateData } from '../store/state.js';
-import { openStateFile } from '../store/state-file.js';
+import { openStateFile, SecureJsonFile, STATE_FILE } from '../store/state-file.js';
+import { StateSaver } from '../store/state-saver.js';
 import { lockStore } from '../store/lock.js';
 import { loadContext, type RuleLibrary } from '../cli/context.js';
 import { listenControlSocket } from './control-socket.js';
@@ -60,6 +61,8 @@ interface SourceCounters {
 
 /** State is written at most this often while events stream in. */
 const STATE_FLUSH_MS = 1000;
+/** Serializing the state may take at most this share of the daemon's time (see StateSaver). */
+const STATE_SERIALIZE_SHARE = 0.05;
 const TICK_MS = 1000;
 /** How often the periodic reconcile reads every element back from the kernel (see `reconcile`). */
 const FULL_RECONCILE_MS = 600_000;
@@ -87,8 +90,7 @@ export class Daemon {
   /** Fallback-limit log count already warned about. */
   private fallbackSeen = 0;
   private fullReconcileAt = 0;
-  private dirty = false;
-  private lastFlush = 0;
+  private saver: StateSaver | null = null;
   private readonly host = hostAddresses();
   private readonly idle = new IdleCollector();
   private readonly startedAt: number;
@@ -115,6 +117,17 @@ export class Daemon {
     this.rules.get([...new Set(this.config.sources.map((s) => s.format))]);
     this.releaseLock = await lockStore(this.config.stateDir, { wait: true });
     this.db = openStateFile(this.config.stateDir);
+    this.saver = new StateSaver({
+      target: new SecureJsonFile(join(this.config.stateDir, STATE_FILE)),
+      data: () => {
+        this.syncStrikes();
+        return this.state;
+      },
+      clock: () => performance.now(),
+      minIntervalMs: STATE_FLUSH_MS,
+      maxShare: STATE_SERIALIZE_SHARE,
+      onError: (error) => this.log.error(`state: cannot write: ${error.message}`),
+    });
     this.journal = Journal.open(join(this.config.stateDir, 'journal'));
     for (const problem of this.journal.problems) this.log.warning(`journal: ${problem}`);
     this.enforcer = createEnforcer({ config: this.config });
@@ -205,7 +218,7 @@ export class Daemon {
     }
     if (entries.length > 0) this.journal.append(entries);
     this.state.positions[path] = position;
-    this.dirty = true;
+    this.saver?.soon();
     if (decisions.length > 0) this.commit(decisions, now);
   }
 
@@ -232,11 +245,10 @@ export class Daemon {
       this.log.error(`kernel: ${(error as Error).message}; the next reconcile retries`),
     );
     recordDecisions(this.state, decisions);
-    this.syncStrikes();
     for (const decision of decisions) this.log.decision(decision);
     // Permanent decisions here come from escalation (hand blocks go through handle()): mail them.
-    this.notifier?.onDecisions(decisions, (target) => this.state.strikes[target] ?? []);
-    this.flushState(true);
+    this.notifier?.onDecisions(decisions, (target) => this.engine.strikesOf(target));
+    this.saver?.soon();
   }
 
   private syncStrikes(): void {
@@ -245,25 +257,11 @@ export class Daemon {
     this.state.strikes = strikes;
   }
 
-  private flushState(force: boolean): void {
-    const now = Date.now();
-    if (!this.dirty && !force) return;
-    if (!force && now - this.lastFlush < STATE_FLUSH_MS) return;
-    try {
-      this.db.write();
-      this.dirty = false;
-      this.lastFlush = now;
-    } catch (error) {
-      this.log.error(`state: cannot write: ${(error as Error).message}`);
-    }
-  }
-
   private tick(): void {
     const now = this.options.clock.now();
     this.engine.tick(now);
     this.idle.tick(now);
-    if (expireBlocks(this.state, now).length > 0) this.dirty = true;
-    this.flushState(false);
+    if (expireBlocks(this.state, now).length > 0) this.saver?.soon();
   }
 
   /**
@@ -339,15 +337,14 @@ export class Daemon {
         const row = await this.serialized(() => blockOperation(ctx, request));
         this.engine.restore(row.until === null ? { permanent: [row.target] } : { dynamic: [[row.target, row.until]] });
         this.log.info(`block ${row.target} by hand${row.until === null ? ' (permanent)' : ''}`);
-        this.flushState(true);
+        await this.saver?.now();
         return row;
       }
       case 'unblock': {
         const result = await this.serialized(() => unblockOperation(ctx, request.target, request.forget));
         this.engine.unblock(result.target, request.forget);
-        this.syncStrikes();
         this.log.info(`unblock ${result.target} by hand`);
-        this.flushState(true);
+        await this.saver?.now();
         return result;
       }
       case 'allow-add': {
@@ -355,14 +352,14 @@ export class Daemon {
         this.engine.setAllowlist(allowlistOf(this.config, this.state));
         for (const target of result.lifted) this.engine.unblock(target, false);
         this.log.info(`allow ${result.target}${result.lifted.length > 0 ? `; lifted ${result.lifted.join(', ')}` : ''}`);
-        this.flushState(true);
+        await this.saver?.now();
         return result;
       }
       case 'allow-remove': {
         const result = await this.serialized(() => allowRemoveOperation(ctx, request.target));
         this.engine.setAllowlist(allowlistOf(this.config, this.state));
         this.log.info(`allowlist: removed ${result.target}`);
-        this.flushState(true);
+        await this.saver?.now();
         return result;
       }
     }
@@ -450,8 +447,7 @@ export class Daemon {
       await this.nflog?.stop();
       await this.kernelQueue;
       await this.notifier?.stop();
-      this.syncStrikes();
-      this.flushState(true);
+      await this.saver?.final();
       this.journal.close();
       if (this.options.teardownOnExit) {
         await this.enforcer.teardown();

@@ -191,6 +191,11 @@ export class DetectionEngine {
     for (const [target, list] of state.strikes ?? []) this.strikes.restore(target, list);
   }
 
+  /** The strikes held against one target (within the window). */
+  strikesOf(target: string): readonly Strike[] {
+    return this.strikes.get(target);
+  }
+
   strikeEntries(): IterableIterator<[string, Strike[]]> {
     return this.strikes.entries();
   }

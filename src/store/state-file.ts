@@ -1,5 +1,6 @@
 // The state file: lowdb over an adapter that writes atomically, root-only, and never hides corruption.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, chmodSync, writeSync } from 'node:fs';
+import { chmod, open, rename } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { LowSync, type SyncAdapter } from 'lowdb';
 import { SipwardenError } from '../model/errors.js';
@@ -25,7 +26,7 @@ export class SecureJsonFile implements SyncAdapter<StateData> {
   }
 
   write(data: StateData): void {
-    const temp = join(dirname(this.path), `.${basename(this.path)}.tmp`);
+    const temp = this.tempPath();
     const fd = openSync(temp, 'w', 0o600);
     try {
       writeSync(fd, JSON.stringify(data));
@@ -35,6 +36,24 @@ export class SecureJsonFile implements SyncAdapter<StateData> {
     }
     chmodSync(temp, 0o600);
     renameSync(temp, this.path);
+  }
+
+  /** The same atomic write of text already serialized, without blocking the event loop on the disk. */
+  async writeText(text: string): Promise<void> {
+    const temp = this.tempPath();
+    const handle = await open(temp, 'w', 0o600);
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await chmod(temp, 0o600);
+    await rename(temp, this.path);
+  }
+
+  private tempPath(): string {
+    return join(dirname(this.path), `.${basename(this.path)}.tmp`);
   }
 }
 

@@ -50,18 +50,39 @@ function without<T extends { target: string }>(list: T[], target: string): T[] {
   return list.filter((e) => e.target !== target);
 }
 
+/**
+ * Target -> entry of a list of dynamic blocks, so that recording a block is not a scan of up to a
+ * million entries. Built once per array: every removal replaces the array (`without`, `filter`),
+ * and recordDecisions keeps the index through its own pushes; a length that differs from the
+ * index's means a push made elsewhere, and a rebuild.
+ */
+const dynamicIndexes = new WeakMap<DynamicEntry[], { length: number; byTarget: Map<string, DynamicEntry> }>();
+
+function dynamicIndex(list: DynamicEntry[]): { length: number; byTarget: Map<string, DynamicEntry> } {
+  let index = dynamicIndexes.get(list);
+  if (index === undefined || index.length !== list.length) {
+    index = { length: list.length, byTarget: new Map(list.map((e) => [e.target, e])) };
+    dynamicIndexes.set(list, index);
+  }
+  return index;
+}
+
 /** Records the engine's decisions; a block never shortens one already in force. */
 export function recordDecisions(state: StateData, decisions: readonly Decision[]): void {
   for (const d of decisions) {
     switch (d.type) {
       case 'block': {
-        const existing = state.dynamic.find((e) => e.target === d.target);
+        const index = dynamicIndex(state.dynamic);
+        const existing = index.byTarget.get(d.target);
         if (existing !== undefined) {
           existing.until = Math.max(existing.until, d.until);
           existing.reason = d.reason;
           existing.strikes = d.strikes;
         } else {
-          state.dynamic.push({ target: d.target, since: d.time, until: d.until, reason: d.reason, by: 'system', strikes: d.strikes });
+          const entry: DynamicEntry = { target: d.target, since: d.time, until: d.until, reason: d.reason, by: 'system', strikes: d.strikes };
+          state.dynamic.push(entry);
+          index.byTarget.set(entry.target, entry);
+          index.length = state.dynamic.length;
         }
         break;
       }

@@ -59,6 +59,27 @@ test('decisions, expiry and hand edits', () => {
   expect(s.allow).toEqual([{ target: '192.0.2.0/24', note: 'office again', since: 6 }]);
 });
 
+test('recording blocks finds existing entries through pushes made elsewhere and replaced lists', () => {
+  const s = openStateFile(dir).data;
+  const block = (target: string, until: number) => ({ type: 'block' as const, time: 0, target, attacker: target, kind: 'register' as const, until, reason: 'r', strikes: 1 });
+  recordDecisions(s, [block('a', 100), block('b', 100)]);
+  // A push that is not recordDecisions' own (as blockByHand does after replacing the list).
+  s.dynamic.push({ target: 'c', since: 0, until: 100, reason: 'hand', by: 'admin', strikes: 0 });
+  recordDecisions(s, [block('c', 200), block('a', 300)]);
+  expect(s.dynamic.map((e) => [e.target, e.until])).toEqual([
+    ['a', 300],
+    ['b', 100],
+    ['c', 200],
+  ]);
+  expireBlocks(s, 150);
+  recordDecisions(s, [block('b', 400), block('c', 250)]);
+  expect(s.dynamic.map((e) => [e.target, e.until])).toEqual([
+    ['a', 300],
+    ['c', 250],
+    ['b', 400],
+  ]);
+});
+
 test('the lock is exclusive', async () => {
   openStateFile(dir);
   const release = await lockStore(dir, { wait: false });
