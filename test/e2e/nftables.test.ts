@@ -231,13 +231,25 @@ describe('reconcile and teardown', () => {
     expect(await l.pbxRun('nft', ['list', 'set', 'inet', 'sipwarden', 'block4'])).toMatch(/expires 59m5\d/);
   });
 
-  test('a quick reconcile reads the structure only: a deleted table is rebuilt, store changes applied, a full one finds what was removed by hand', async () => {
+  test('a quick reconcile reads the structure only: a deleted table is rebuilt, a failed apply compared, a full one finds what was removed by hand', async () => {
     const l = await lab('quick');
-    const nft = backend(l);
+    // Fails the next transaction when asked, as a kernel error would.
+    let failNext = false;
+    const runner: CommandRunner = async (file, argv, input) => {
+      if (failNext && input !== undefined) {
+        failNext = false;
+        return { exitCode: 1, stdout: '', stderr: 'Error: Could not process rule: Cannot allocate memory', spawnError: null };
+      }
+      return execaRunner(file, argv, input);
+    };
+    const nft = new NftablesBackend({ settings: enforcerSettings(config()), netns: l.pbx, runner });
     const now = Date.now();
     const state: DesiredState = { allow: [], deny: [], dynamic: [{ target: ATTACKER4, until: now + 600_000 }, { target: '2001:db8:bad::/64', until: now + 600_000 }] };
     await nft.reconcile(state, now);
+    const block = { type: 'block' as const, time: now, target: OTHER4, attacker: OTHER4, kind: 'register' as const, until: now + 600_000, reason: 'test', strikes: 1 };
     const grown: DesiredState = { ...state, dynamic: [...state.dynamic, { target: OTHER4, until: now + 600_000 }] };
+    failNext = true;
+    await expect(nft.apply([block], now)).rejects.toThrow(SipwardenError);
     expect(await nft.reconcile(grown, Date.now(), { quick: true })).toMatchObject({ rebuilt: false, added: 1 });
     await l.pbxRun('nft', ['delete', 'element', 'inet', 'sipwarden', 'block4', `{ ${OTHER4} }`]);
     expect(await nft.reconcile(grown, Date.now(), { quick: true })).toMatchObject({ rebuilt: false, transactions: 0 });

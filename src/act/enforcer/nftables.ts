@@ -59,6 +59,8 @@ export class NftablesBackend implements EnforcerBackend {
   private readonly nft: string;
   private readonly runner: CommandRunner;
   private readonly layout: SetLayout;
+  /** An apply failed since the last reconcile: the kernel may lack what the caller's store holds. */
+  private suspect = false;
   /** The state last loaded, and the elements the kernel holds since; null until known. */
   private desired: DesiredState | null = null;
   private held: HeldElements | null = null;
@@ -186,18 +188,21 @@ export class NftablesBackend implements EnforcerBackend {
     }
     this.desired = state;
     this.held = new HeldElements(elements, NFT_INTERVAL_SETS);
+    this.suspect = false;
     return result;
   }
 
   /**
    * A reconcile without listing elements (at 100,000 blocks a listing costs nft a second or more, and
-   * holds up every block behind it): the table's structure is read, and the desired elements are
-   * compared with those this process put in the kernel. Null when the structure is missing or out of
-   * date, for a full reconcile to rebuild.
+   * holds up every block behind it): the table's structure is read and, when an apply failed since the
+   * last reconcile, the desired elements are compared with those this process put in the kernel
+   * (otherwise every change of the state came through apply, and they agree). Null when the
+   * structure is missing or out of date, for a full reconcile to rebuild.
    */
   private async quickReconcile(state: DesiredState, now: number): Promise<ReconcileResult | null> {
     const held = this.held;
     if (held === null || !listingMatches(await this.structure(), nftStructure(this.settings))) return null;
+    if (!this.suspect) return { rebuilt: false, transactions: 0, added: 0, removed: 0, refreshed: 0 };
     const { elements } = desiredElements(state, now, this.layout);
     this.checkCapacity(elements);
     const diff = diffElements(held.live(now), elements, 0, NFT_INTERVAL_SETS);
@@ -214,10 +219,21 @@ export class NftablesBackend implements EnforcerBackend {
     }
     this.desired = state;
     this.held = new HeldElements(elements, NFT_INTERVAL_SETS);
+    this.suspect = false;
     return result;
   }
 
   async apply(decisions: readonly Decision[], now: number): Promise<ApplyResult> {
+    try {
+      return await this.applyDecisions(decisions, now);
+    } catch (error) {
+      // What the caller recorded may now be missing from the kernel: the next quick reconcile compares.
+      this.suspect = true;
+      throw error;
+    }
+  }
+
+  private async applyDecisions(decisions: readonly Decision[], now: number): Promise<ApplyResult> {
     if (this.desired === null || this.held === null) {
       // First use in this process: start from what the kernel holds.
       const listing = await this.list(now);
