@@ -15,6 +15,7 @@ import { limiterParameters } from '../detect/invite-bucket.js';
 import { Journal } from '../act/journal/journal.js';
 import type { JournalEntry } from '../act/journal/entry.js';
 import { createEnforcer } from '../act/enforcer/index.js';
+import { Spawner } from '../act/enforcer/spawner.js';
 import type { EnforcerBackend, SetFill } from '../act/enforcer/backend.js';
 import { FileFollower } from '../sources/file-tail.js';
 import { NflogSource, type PacketEvidence } from '../sources/nflog.js';
@@ -91,6 +92,8 @@ export class Daemon {
   private fallbackSeen = 0;
   private fullReconcileAt = 0;
   private saver: StateSaver | null = null;
+  /** Runs nft / iptables from a small child process (see spawner.ts); started before the heap grows. */
+  private spawner: Spawner | null = null;
   private readonly host = hostAddresses();
   private readonly idle = new IdleCollector();
   private readonly startedAt: number;
@@ -110,6 +113,7 @@ export class Daemon {
 
   /** Loads everything, repairs the kernel, and starts reading. */
   async start(): Promise<void> {
+    this.spawner = new Spawner();
     const context = loadContext(this.options.configPath);
     this.config = context.config;
     this.rules = context.rules;
@@ -130,7 +134,7 @@ export class Daemon {
     });
     this.journal = Journal.open(join(this.config.stateDir, 'journal'));
     for (const problem of this.journal.problems) this.log.warning(`journal: ${problem}`);
-    this.enforcer = createEnforcer({ config: this.config });
+    this.enforcer = createEnforcer({ config: this.config, ...(this.spawner === null ? {} : { runner: this.spawner.runner }) });
     this.engine = this.buildEngine();
     const now = this.options.clock.now();
     expireBlocks(this.state, now);
@@ -431,7 +435,7 @@ export class Daemon {
     this.config = context.config;
     this.rules = context.rules;
     this.parsers.clear();
-    this.enforcer = createEnforcer({ config: this.config });
+    this.enforcer = createEnforcer({ config: this.config, ...(this.spawner === null ? {} : { runner: this.spawner.runner }) });
     this.engine = this.buildEngine();
     this.notifier?.configure(this.config);
     await this.reconcile();
@@ -453,6 +457,7 @@ export class Daemon {
         await this.enforcer.teardown();
         this.log.info('kernel: sipwarden table removed (--teardown-on-exit)');
       }
+      this.spawner?.stop();
       if (this.server !== null) {
         await new Promise<void>((resolve) => this.server?.close(() => resolve()));
         rmSync(this.config.daemon.socket, { force: true });

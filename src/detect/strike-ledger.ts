@@ -27,9 +27,12 @@ export class StrikeLedger {
     this.strikes.delete(target);
   }
 
+  /** Drops strikes that left the window; runs every second over every target, so allocates only when one did. */
   prune(now: number): void {
     const from = now - this.windowMs;
     for (const [target, list] of this.strikes) {
+      // Oldest first: when the oldest is inside the window, all are.
+      if ((list[0]?.time ?? from) > from) continue;
       const kept = list.filter((s) => s.time > from);
       if (kept.length === 0) this.strikes.delete(target);
       else if (kept.length !== list.length) this.strikes.set(target, kept);
@@ -41,6 +44,7 @@ export class StrikeLedger {
   }
 
   restore(target: string, strikes: readonly Strike[]): void {
-    if (strikes.length > 0) this.strikes.set(target, [...strikes]);
+    // Oldest first, as prune expects, whatever order the state file gave.
+    if (strikes.length > 0) this.strikes.set(target, [...strikes].sort((a, b) => a.time - b.time));
   }
 }
