@@ -1,5 +1,5 @@
 // The pure core: events in, decisions out. Exemptions, /64 grouping, windows, limiter, escalation.
-import { blockTarget, isLoopbackOrUnspecified, parseCidr, RangeSet, type Cidr } from '../model/address.js';
+import { blockTarget, isLoopbackOrUnspecified, parseCidr, RangeSet, targetKey, type Cidr, type TargetKey } from '../model/address.js';
 import type { AttackEvent, EventKind } from '../model/event.js';
 import type { Decision, StrikeClass } from '../model/decision.js';
 import type { Config } from '../config/types.js';
@@ -55,9 +55,10 @@ export class DetectionEngine {
   private readonly config: Config;
   private allow: RangeSet;
   private readonly host: RangeSet;
-  private readonly failures: FailureWindow;
+  /** Per-attacker counters, by compact key: a flood fills them with a million fresh sources. */
+  private readonly failures: FailureWindow<TargetKey>;
   private readonly limiter: LimiterParameters;
-  private readonly buckets: InviteBucket;
+  private readonly buckets: InviteBucket<TargetKey>;
   private readonly userAgents: UserAgentMatcher;
   private readonly strikes: StrikeLedger;
   private readonly dedup = new StreamDedup();
@@ -107,9 +108,10 @@ export class DetectionEngine {
       case 'register':
       case 'auth': {
         if (this.dedup.isDuplicate(event)) return { verdict: 'duplicate', decisions: [] };
-        const count = this.failures.record(target, now);
+        const key = targetKey(target);
+        const count = this.failures.record(key, now);
         if (count <= this.config.register.maxFailures) return { verdict: 'counted', decisions: [] };
-        this.failures.reset(target);
+        this.failures.reset(key);
         const why = `${count} ${KIND_TEXT[event.kind]}s within 1m (limit ${this.config.register.maxFailures})`;
         return { verdict: 'counted', decisions: this.block(target, event, event.kind, why) };
       }
@@ -119,7 +121,7 @@ export class DetectionEngine {
         if (this.dedup.isDuplicate(event)) return { verdict: 'duplicate', decisions: [] };
         if (!this.config.invite.rateLimit.enabled) return { verdict: 'counted', decisions: [] };
         // INVITEs the kernel cannot see (TLS) are limited by the same model, from log evidence.
-        if (this.buckets.offer(target, now)) return { verdict: 'accepted', decisions: [] };
+        if (this.buckets.offer(targetKey(target), now)) return { verdict: 'accepted', decisions: [] };
         return { verdict: 'limited', decisions: this.episode(target, event, 'model') };
       }
     }
@@ -180,7 +182,7 @@ export class DetectionEngine {
   unblock(target: string, forget: boolean): void {
     this.dynamic.delete(target);
     this.permanent.delete(target);
-    this.failures.reset(target);
+    this.failures.reset(targetKey(target));
     if (forget) this.strikes.forget(target);
   }
 

@@ -4,67 +4,91 @@ import type { AttackEvent } from '../model/event.js';
 /** How far apart the two writings of one request may be stamped. */
 export const PAIR_WINDOW_MS = 2000;
 
+/** A flood from one address only needs its most recent writings to pair against. */
+const PER_ATTACKER = 64;
+
 interface Pending {
-  attacker: string;
   time: number;
   stream: AttackEvent['stream'];
   user: string | null;
   paired: boolean;
 }
 
+/** Unpaired writings by attacker: most attackers have one, kept bare rather than in a list. */
+type Generation = Map<string, Pending | Pending[]>;
+
 function sameUser(a: string | null, b: string | null): boolean {
   return a === null || b === null || a.toLowerCase() === b.toLowerCase();
 }
 
+/** Whether a held writing and an event can be the two writings of one request. */
+function pairs(p: Pending, event: AttackEvent): boolean {
+  return !p.paired && p.stream !== event.stream && sameUser(p.user, event.user) && Math.abs(p.time - event.time) <= PAIR_WINDOW_MS;
+}
+
 /**
- * Unpaired writings wait at most PAIR_WINDOW_MS, in arrival order; memory follows the event rate
- * over two seconds, not the number of attackers ever seen.
+ * Unpaired writings are kept in two generations of PAIR_WINDOW_MS each, and a whole generation
+ * is dropped at once when it is two windows old: memory follows the event rate over a few
+ * seconds, not the number of attackers ever seen. A flood writes each attacker once or twice,
+ * so per writing this keeps one small object and one map entry, and forgets it without a
+ * per-entry deletion (no expiry queue, no per-attacker list, no map tombstones), which is what
+ * a million fresh sources used to pile up as garbage while they streamed in.
  */
 export class StreamDedup {
-  private readonly byAttacker = new Map<string, Pending[]>();
-  private queue: Pending[] = [];
-  private head = 0;
+  private current: Generation = new Map();
+  private previous: Generation = new Map();
+  /** The newest event time seen: generations turn on it. */
+  private newest = -Infinity;
+  /** When the current generation began. */
+  private begun = -Infinity;
 
   /** True when the event is the second writing of a request already counted. */
   isDuplicate(event: AttackEvent): boolean {
-    this.expire(event.time - PAIR_WINDOW_MS);
-    const list = this.byAttacker.get(event.attacker);
-    if (list !== undefined) {
-      const until = event.time + PAIR_WINDOW_MS;
-      const partner = list.find((p) => !p.paired && p.stream !== event.stream && p.time <= until && sameUser(p.user, event.user));
-      if (partner !== undefined) {
-        partner.paired = true;
-        return true;
-      }
+    this.advance(event.time);
+    const partner = this.partner(this.previous.get(event.attacker), event) ?? this.partner(this.current.get(event.attacker), event);
+    if (partner !== null) {
+      partner.paired = true;
+      return true;
     }
-    const pending: Pending = { attacker: event.attacker, time: event.time, stream: event.stream, user: event.user, paired: false };
-    this.queue.push(pending);
-    if (list === undefined) this.byAttacker.set(event.attacker, [pending]);
-    else {
-      list.push(pending);
-      // A flood from one address only needs its most recent writings to pair against.
-      if (list.length > 64) list.shift();
-    }
+    const pending: Pending = { time: event.time, stream: event.stream, user: event.user, paired: false };
+    const held = this.current.get(event.attacker);
+    if (held === undefined) this.current.set(event.attacker, pending);
+    else if (Array.isArray(held)) {
+      held.push(pending);
+      if (held.length > PER_ATTACKER) held.shift();
+    } else this.current.set(event.attacker, [held, pending]);
     return false;
   }
 
-  private expire(before: number): void {
-    while (this.head < this.queue.length && (this.queue[this.head]?.time ?? Infinity) < before) {
-      const old = this.queue[this.head++] as Pending;
-      const list = this.byAttacker.get(old.attacker);
-      if (list !== undefined) {
-        const at = list.indexOf(old);
-        if (at >= 0) list.splice(at, 1);
-        if (list.length === 0) this.byAttacker.delete(old.attacker);
-      }
-    }
-    if (this.head > 4096 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
+  /** The oldest unpaired writing from the other stream within the window around the event. */
+  private partner(held: Pending | Pending[] | undefined, event: AttackEvent): Pending | null {
+    if (held === undefined) return null;
+    if (!Array.isArray(held)) return pairs(held, event) ? held : null;
+    return held.find((p) => pairs(p, event)) ?? null;
+  }
+
+  /**
+   * Moves the clock to `time` (it never goes back). A generation begun at B holds writings seen
+   * before B + PAIR_WINDOW_MS and is dropped no earlier than B + 2 x PAIR_WINDOW_MS: only
+   * writings already out of the window of the newest event go.
+   */
+  private advance(time: number): void {
+    if (time <= this.newest) return;
+    this.newest = time;
+    if (time - this.begun < PAIR_WINDOW_MS) return;
+    this.previous = time - this.begun < 2 * PAIR_WINDOW_MS ? this.current : new Map();
+    this.current = new Map();
+    this.begun = time;
   }
 
   prune(now: number): void {
-    this.expire(now - PAIR_WINDOW_MS);
+    this.advance(now);
+  }
+
+  /** Unpaired writings held (tests and memory accounting). */
+  get size(): number {
+    let n = 0;
+    for (const generation of [this.previous, this.current]) for (const held of generation.values()) n += Array.isArray(held) ? held.length : 1;
+    return n;
   }
 }

@@ -3,10 +3,11 @@
 /**
  * Counts events per key within the last `windowMs`; keeps at most `limit` stamps per key.
  * Most attackers fail once or twice: a lone stamp is kept as a bare number, not a list, so a
- * million tracked addresses stay within a few tens of megabytes.
+ * million tracked addresses stay within a few tens of megabytes. Keys are compact (the engine
+ * passes targetKey values): with a million entries, the keys are most of the memory.
  */
-export class FailureWindow {
-  private readonly stamps = new Map<string, number | number[]>();
+export class FailureWindow<K = string> {
+  private readonly stamps = new Map<K, number | number[]>();
 
   constructor(
     private readonly windowMs: number,
@@ -14,7 +15,7 @@ export class FailureWindow {
   ) {}
 
   /** Records one failure and returns how many fall in the window ending at `time`. */
-  record(key: string, time: number): number {
+  record(key: K, time: number): number {
     const from = time - this.windowMs;
     const held = this.stamps.get(key);
     if (held === undefined || (typeof held === 'number' && held <= from)) {
@@ -32,7 +33,7 @@ export class FailureWindow {
     return list.length;
   }
 
-  reset(key: string): void {
+  reset(key: K): void {
     this.stamps.delete(key);
   }
 

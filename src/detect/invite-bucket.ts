@@ -34,8 +34,8 @@ interface Bucket {
  * dropped. Tokens are kept as earned time, as the kernel keeps them in nanoseconds, so whole
  * milliseconds never round.
  */
-export class InviteBucket {
-  private readonly buckets = new Map<string, Bucket>();
+export class InviteBucket<K = string> {
+  private readonly buckets = new Map<K, Bucket>();
   private readonly capacity: number;
 
   constructor(private readonly params: LimiterParameters) {
@@ -43,7 +43,7 @@ export class InviteBucket {
   }
 
   /** Offers one INVITE at `time`; true when accepted, false when the limiter drops it. */
-  offer(key: string, time: number): boolean {
+  offer(key: K, time: number): boolean {
     const { intervalMs } = this.params;
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {

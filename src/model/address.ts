@@ -149,6 +149,47 @@ export function blockTarget(canonical: string, ipv6Prefix: number): string {
   return `${formatV6Bytes(bytes)}/${ipv6Prefix}`;
 }
 
+/**
+ * A block target as a compact map key, for state held per attacker (a flood brings a million):
+ * the text blockTarget builds is a tree of concatenated pieces, about 100 bytes for one IPv6
+ * target. A host IPv4 target is its 32 bits as an int32, which V8 keeps in the map slot itself
+ * (no heap object at all); any other target is one flat string of its network's 16-bit groups up
+ * to the prefix, then a character for family and length (32 bytes for an IPv6 /64). Distinct
+ * targets get distinct keys. Keys serve counters only: the text cannot be read back from them.
+ * Takes canonical text, as blockTarget and formatCidr write it.
+ */
+export type TargetKey = number | string;
+
+export function targetKey(target: string): TargetKey {
+  const slash = target.indexOf('/');
+  const network = slash < 0 ? target : target.slice(0, slash);
+  if (!network.includes(':')) {
+    const bits = dottedQuadBits(network);
+    if (slash < 0) return bits;
+    return String.fromCharCode(bits >>> 16, bits & 0xffff, 0x100 | Number(target.slice(slash + 1)));
+  }
+  const length = slash < 0 ? 128 : Number(target.slice(slash + 1));
+  const bytes = canonicalV6Bytes(network);
+  const codes: number[] = [];
+  for (let group = 0; group * 16 < length; group++) codes.push(((bytes[group * 2] ?? 0) << 8) | (bytes[group * 2 + 1] ?? 0));
+  codes.push(length);
+  return String.fromCharCode(...codes);
+}
+
+/** The 32 bits of a canonical dotted quad as an int32 (negative from 128.0.0.0 up). */
+function dottedQuadBits(text: string): number {
+  let bits = 0;
+  let octet = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      bits = (bits << 8) | octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 48);
+  }
+  return (bits << 8) | octet;
+}
+
 /** Loopback or unspecified: never an attacker worth blocking. Reads the canonical text directly. */
 export function isLoopbackOrUnspecified(canonical: string): boolean {
   return canonical.startsWith('127.') || canonical === '0.0.0.0' || canonical === '::1' || canonical === '::';

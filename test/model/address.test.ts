@@ -1,6 +1,6 @@
 // Canonical addresses: every written form in, one spelling out; ranges validated.
 import { describe, expect, test } from '@jest/globals';
-import { blockTarget, canonicalAddress, formatCidr, parseCidr, RangeSet } from '../../src/model/address.js';
+import { blockTarget, canonicalAddress, formatCidr, formatV6Bytes, parseCidr, RangeSet, targetKey } from '../../src/model/address.js';
 
 describe('canonicalAddress', () => {
   test.each([
@@ -68,4 +68,52 @@ test('the fast IPv6 byte paths agree with ipaddr.js on canonical text', async ()
     expect(formatV6Bytes(canonicalV6Bytes(text))).toBe(text);
     expect([...canonicalV6Bytes(text)]).toEqual(ip.toByteArray());
   }
+});
+
+describe('targetKey', () => {
+  test('an IPv4 host is its 32 bits as an int32', () => {
+    expect(targetKey('0.0.0.0')).toBe(0);
+    expect(targetKey('198.51.100.8')).toBe((198 << 24) | (51 << 16) | (100 << 8) | 8);
+    expect(targetKey('255.255.255.255')).toBe(-1);
+    expect(targetKey('127.255.255.255')).toBe(0x7fffffff);
+  });
+
+  test('an IPv6 /64 is one short string; the prefix length is part of the key', () => {
+    const key = targetKey('2001:db8:1:2::/64');
+    expect(typeof key).toBe('string');
+    expect(key).toHaveLength(5);
+    expect(targetKey('2001:db8:1:200::/56')).not.toBe(targetKey('2001:db8:1:200::/64'));
+    expect(targetKey('2001:db8::/32')).not.toBe(targetKey('2001:db8::/48'));
+    // Ranges of either family never meet: the last character carries the family.
+    expect(targetKey('198.51.100.0/24')).not.toBe(targetKey('c633:6400::/24'));
+    expect(targetKey('198.51.100.0/32')).not.toBe(targetKey('198.51.100.0'));
+  });
+
+  test('distinct targets get distinct keys, equal targets equal keys', () => {
+    // xorshift32: every bit varies, so small moduli below still spread.
+    let seed = 0x2545f491;
+    const next = (): number => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return seed >>> 0;
+    };
+    const byKey = new Map<number | string, string>();
+    const texts = new Set<string>();
+    for (let n = 0; n < 5000; n++) {
+      const v4 = `${next() % 256}.${next() % 4}.${next() % 256}.${next() % 3}`;
+      const bytes = Uint8Array.from({ length: 16 }, (_, i) => (i < 2 ? [0x20, 0x01][i] as number : next() % 3 === 0 ? next() % 256 : 0));
+      const v6 = formatV6Bytes(bytes);
+      const prefix = [48, 56, 64, 128][next() % 4] as number;
+      for (const target of [blockTarget(v4, prefix), blockTarget(v6, prefix), formatCidr(parseCidr(`${v4}/${[8, 24, 32][next() % 3] as number}`)!)]) {
+        texts.add(target);
+        const key = targetKey(target);
+        const seen = byKey.get(key);
+        if (seen === undefined) byKey.set(key, target);
+        else expect(seen).toBe(target);
+      }
+    }
+    expect(byKey.size).toBe(texts.size);
+    expect(byKey.size).toBeGreaterThan(8000);
+  });
 });
