@@ -406,11 +406,15 @@ export class Daemon {
     } catch (error) {
       kernel = { error: (error as Error).message };
     }
+    // Counting a day's attackers builds a map of every one of them (a million after a flood): the
+    // memory it takes is given back once the daemon is quiet, as after a burst of evidence.
+    const attacks = attackSummary(this.journal, now - 86_400_000);
+    this.idle.sawLargeWork(now);
     return {
       daemon: { running: true, pid: process.pid, startedAt: this.startedAt, uptimeMs: now - this.startedAt },
       backend: this.enforcer.name,
       lists: { allow: allowlistOf(this.config, this.state).length, deny: this.state.deny.length, dynamic: this.state.dynamic.length },
-      attacks: attackSummary(this.journal, now - 86_400_000),
+      attacks,
       limiter: { ...rate, intervalMs: limiter.intervalMs },
       kernel,
       sources: this.counters.map((c) => ({ ...c, position: this.state.positions[c.path] ?? null })),

@@ -59,6 +59,12 @@ export class IdleCollector {
     this.lastEvent = now;
   }
 
+  /** Work that built large transient state (a summary over a day's journal) counts as a burst. */
+  sawLargeWork(now: number): void {
+    this.eventsSince = Math.max(this.eventsSince, this.burst);
+    this.lastEvent = now;
+  }
+
   /** Called on the daemon's tick: collects once a large burst has been followed by quiet. */
   tick(now: number): void {
     if (this.eventsSince >= this.burst && now - this.lastEvent >= this.quietMs) {

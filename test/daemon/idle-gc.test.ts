@@ -33,3 +33,12 @@ test('no collection while evidence still streams in, nor after a small burst', (
   small.collector.tick(60_000);
   expect(small.runs()).toBe(0);
 });
+
+test('large work (a summary over the journal) is collected after like a burst', () => {
+  const { collector, runs } = counted(100, 2000);
+  collector.sawLargeWork(1000);
+  collector.tick(2500);
+  expect(runs()).toBe(0);
+  collector.tick(3000);
+  expect(runs()).toBe(1);
+});
