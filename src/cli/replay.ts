@@ -5,7 +5,8 @@ import { SipwardenError } from '../model/errors.js';
 import type { AttackEvent } from '../model/event.js';
 import type { Decision } from '../model/decision.js';
 import { formatDuration } from '../config/duration.js';
-import { replayFiles, type ReplaySummary } from '../replay/replay.js';
+import { parseWorkersFor, replayFiles, type ReplaySummary } from '../replay/replay.js';
+import { ParsePool } from '../replay/parse-pool.js';
 import { loadContext } from './context.js';
 import { isoTime, printable } from './output.js';
 
@@ -27,14 +28,17 @@ export function replayCommand(yargs: Argv): Argv {
         .option('format', { type: 'string', default: 'auto', describe: 'rule file to use: auto (all) or a format name' })
         .option('kernel-prefix', { type: 'string', array: true, describe: 'kernel log prefix that counts (repeatable; * = any)' })
         .option('json', { type: 'boolean', default: false, describe: 'JSON Lines: events, decisions, summary' }) as unknown as Argv<ReplayArgs>,
-    (args) => runReplay(args),
+    async (args) => runReplay(args),
   );
 }
 
-function checkReadable(file: string): void {
+/** The file's size; throws the user-facing error when it cannot be read. */
+function checkReadable(file: string): number {
   try {
-    if (!statSync(file).isFile()) throw new Error('not a regular file');
+    const stat = statSync(file);
+    if (!stat.isFile()) throw new Error('not a regular file');
     accessSync(file, constants.R_OK);
+    return stat.size;
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new SipwardenError('IO', `${file}: cannot read: ${reason}`, { cause: error });
@@ -95,9 +99,21 @@ function summaryText(s: ReplaySummary): string {
   return out.join('\n');
 }
 
-function runReplay(args: ReplayArgs): void {
+async function runReplay(args: ReplayArgs): Promise<void> {
+  let bytes = 0;
+  for (const file of args.files) bytes += checkReadable(file);
+  // Workers start first, so that they load on the other cores while this thread reads the config.
+  const workers = parseWorkersFor(bytes);
+  const pool = workers > 0 ? new ParsePool(workers) : undefined;
+  try {
+    await replay(args, pool);
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function replay(args: ReplayArgs, pool: ParsePool | undefined): Promise<void> {
   const context = loadContext(args.config);
-  for (const file of args.files) checkReadable(file);
   if (args.format !== 'auto' && !context.rules.has(args.format)) {
     throw new SipwardenError('USAGE', `--format: got "${args.format}"; use one of auto, ${context.rules.formats.join(', ')}`);
   }
@@ -113,8 +129,9 @@ function runReplay(args: ReplayArgs): void {
     out.push(text);
     if (out.length >= 4096) flush();
   };
-  const summary = replayFiles({
+  const summary = await replayFiles({
     config: context.config,
+    ...(pool === undefined ? {} : { pool }),
     ruleSets,
     files: args.files,
     ...(kernelPrefixes === undefined ? {} : { kernelPrefixes }),
