@@ -141,12 +141,25 @@ export function formatV6Bytes(bytes: Uint8Array): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
 }
 
+const targetCache = new Map<string, string>();
+let targetCachePrefix = -1;
+
 /** The block target for an attacker: IPv4 by /32, IPv6 by the configured prefix (one host owns a /64). */
 export function blockTarget(canonical: string, ipv6Prefix: number): string {
   if (addressFamily(canonical) === 4 || ipv6Prefix >= 128) return canonical;
+  // Every event needs its target, and attackers repeat: a bounded cache, as for canonicalAddress.
+  if (ipv6Prefix !== targetCachePrefix) {
+    targetCache.clear();
+    targetCachePrefix = ipv6Prefix;
+  }
+  const hit = targetCache.get(canonical);
+  if (hit !== undefined) return hit;
   const bytes = canonicalV6Bytes(canonical);
   for (let bit = ipv6Prefix; bit < 128; bit++) bytes[bit >> 3] = (bytes[bit >> 3] ?? 0) & ~(0x80 >> (bit & 7));
-  return `${formatV6Bytes(bytes)}/${ipv6Prefix}`;
+  const target = `${formatV6Bytes(bytes)}/${ipv6Prefix}`;
+  if (targetCache.size >= CACHE_LIMIT) targetCache.clear();
+  targetCache.set(canonical, target);
+  return target;
 }
 
 /** Loopback or unspecified: never an attacker worth blocking. Reads the canonical text directly. */

@@ -39,6 +39,13 @@ test('blockTarget groups IPv6 by prefix and leaves IPv4 whole', () => {
   expect(blockTarget('2001:db8:1:2:3:4:5:6', 128)).toBe('2001:db8:1:2:3:4:5:6');
 });
 
+test('blockTarget answers the same when asked again, whatever prefix was asked in between', () => {
+  expect(blockTarget('2001:db8:1:2:3:4:5:6', 48)).toBe('2001:db8:1::/48');
+  expect(blockTarget('2001:db8:1:2:3:4:5:6', 64)).toBe('2001:db8:1:2::/64');
+  expect(blockTarget('2001:db8:1:2:3:4:5:6', 64)).toBe('2001:db8:1:2::/64');
+  expect(blockTarget('2001:db8:1:2:3:4:5:6', 48)).toBe('2001:db8:1::/48');
+});
+
 test('RangeSet answers membership and overlap', () => {
   const set = new RangeSet(['198.51.100.0/24', '2001:db8:1::/48', '192.0.2.10'].map((t) => parseCidr(t)!));
   expect(set.contains('198.51.100.200')).toBe(true);
