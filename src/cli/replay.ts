@@ -9,16 +9,9 @@ import { parseWorkersFor, replayFiles, type ReplaySummary } from '../replay/repl
 import { ParsePool } from '../replay/parse-pool.js';
 import { loadContext } from './context.js';
 import { isoTime, printable } from './output.js';
+import type { ReplayArgs } from './replay-args.js';
 
-interface ReplayArgs {
-  config?: string;
-  format: string;
-  'kernel-prefix'?: string[];
-  json: boolean;
-  files: string[];
-}
-
-export function replayCommand(yargs: Argv): Argv {
+export function replayCommand(yargs: Argv, run: (args: ReplayArgs) => Promise<void> = runReplay): Argv {
   return yargs.command<ReplayArgs>(
     'replay <files..>',
     'Run the parsers and detectors over log files, clocked by their own timestamps',
@@ -28,7 +21,7 @@ export function replayCommand(yargs: Argv): Argv {
         .option('format', { type: 'string', default: 'auto', describe: 'rule file to use: auto (all) or a format name' })
         .option('kernel-prefix', { type: 'string', array: true, describe: 'kernel log prefix that counts (repeatable; * = any)' })
         .option('json', { type: 'boolean', default: false, describe: 'JSON Lines: events, decisions, summary' }) as unknown as Argv<ReplayArgs>,
-    async (args) => runReplay(args),
+    async (args) => run(args),
   );
 }
 
@@ -99,7 +92,7 @@ function summaryText(s: ReplaySummary): string {
   return out.join('\n');
 }
 
-async function runReplay(args: ReplayArgs): Promise<void> {
+export async function runReplay(args: ReplayArgs): Promise<void> {
   let bytes = 0;
   for (const file of args.files) bytes += checkReadable(file);
   // Workers start first, so that they load on the other cores while this thread reads the config.
