@@ -76,3 +76,37 @@ test('the fast IPv6 byte paths agree with ipaddr.js on canonical text', async ()
     expect([...canonicalV6Bytes(text)]).toEqual(ip.toByteArray());
   }
 });
+
+test('canonicalAddress agrees with ipaddr.js on every written IPv6 form, odd ones included', async () => {
+  const ipaddr = (await import('ipaddr.js')).default;
+  const reference = (text: string): string | null => {
+    if (!ipaddr.IPv6.isValid(text)) return null;
+    const ip = ipaddr.IPv6.parse(text);
+    return ip.isIPv4MappedAddress() ? ip.toIPv4Address().toString() : ip.toRFC5952String();
+  };
+  let seed = 11;
+  const next = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed;
+  };
+  const spell = (value: number): string => {
+    const hex = value.toString(16);
+    const padded = next() % 4 === 0 ? hex.padStart(4, '0') : hex;
+    return next() % 5 === 0 ? padded.toUpperCase() : padded;
+  };
+  for (let n = 0; n < 5000; n++) {
+    const parts: number[] = Array.from({ length: 8 }, () => (next() % 3 === 0 ? next() % 65536 : 0));
+    if (next() % 10 === 0) parts.splice(0, 6, 0, 0, 0, 0, 0, 0xffff);
+    let text = parts.map(spell).join(':');
+    // Compress some run of groups (zero or not: a wrong `::` must be rejected as ipaddr.js does).
+    if (next() % 2 === 0) {
+      const from = next() % 8;
+      const to = Math.min(8, from + (next() % 4));
+      const groups = text.split(':');
+      text = `${groups.slice(0, from).join(':')}::${groups.slice(to).join(':')}`;
+    }
+    if (next() % 50 === 0) text = text.replace(/:/, ':::');
+    if (next() % 50 === 0) text = `${text}:`;
+    expect([text, canonicalAddress(text)]).toEqual([text, reference(text)]);
+  }
+});
