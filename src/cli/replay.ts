@@ -5,9 +5,8 @@ import { SipwardenError } from '../model/errors.js';
 import type { AttackEvent } from '../model/event.js';
 import type { Decision } from '../model/decision.js';
 import { formatDuration } from '../config/duration.js';
-import { parseWorkersFor, replayFiles, type ReplaySummary } from '../replay/replay.js';
-import { ParsePool } from '../replay/parse-pool.js';
-import { loadContext } from './context.js';
+import type { ReplaySummary } from '../replay/replay.js';
+import { ParsePool, parseWorkersFor } from '../replay/parse-pool.js';
 import { isoTime, printable } from './output.js';
 import type { ReplayArgs } from './replay-args.js';
 
@@ -95,7 +94,8 @@ function summaryText(s: ReplaySummary): string {
 export async function runReplay(args: ReplayArgs): Promise<void> {
   let bytes = 0;
   for (const file of args.files) bytes += checkReadable(file);
-  // Workers start first, so that they load on the other cores while this thread reads the config.
+  // Workers start first, so that they load on the other cores while this thread loads the
+  // detection engine and the config (imported only now for that reason) and compiles the rules.
   const workers = parseWorkersFor(bytes);
   const pool = workers > 0 ? new ParsePool(workers) : undefined;
   try {
@@ -106,6 +106,7 @@ export async function runReplay(args: ReplayArgs): Promise<void> {
 }
 
 async function replay(args: ReplayArgs, pool: ParsePool | undefined): Promise<void> {
+  const [{ loadContext }, { replayFiles }] = await Promise.all([import('./context.js'), import('../replay/replay.js')]);
   const context = loadContext(args.config);
   if (args.format !== 'auto' && !context.rules.has(args.format)) {
     throw new SipwardenError('USAGE', `--format: got "${args.format}"; use one of auto, ${context.rules.formats.join(', ')}`);

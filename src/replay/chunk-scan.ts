@@ -2,7 +2,7 @@
 // threads cheaply. Pure: the same code runs in replay's main thread and in its parse workers.
 import { MAX_LINE_LENGTH, type LineParser, type MalformedReason } from '../parse/parse-line.js';
 import type { AttackEvent } from '../model/event.js';
-import { decodeChunk } from '../sources/read-lines.js';
+import { decodeRange } from '../sources/read-lines.js';
 
 export type MalformedCounts = Record<MalformedReason | 'invalid-utf8', number>;
 
@@ -136,7 +136,7 @@ export class ChunkScanner {
     for (let from = 0; from < view.length; ) {
       let to = from + SLICE_BYTES >= view.length ? view.length : view.indexOf(10, from + SLICE_BYTES) + 1;
       if (to === 0) to = view.length;
-      const { text, hasInvalidUtf8 } = decodeChunk(view.subarray(from, to));
+      const { text, hasInvalidUtf8 } = decodeRange(view, from, to);
       lines += this.scanText(text, hasInvalidUtf8, source, lines, malformed, columns);
       from = to;
     }

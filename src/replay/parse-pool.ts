@@ -1,4 +1,5 @@
 // Worker threads that parse replay chunks in parallel; the caller consumes results in file order.
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { RuleSet } from '../parse/rule-file.js';
 import type { TimeReference } from '../parse/time.js';
@@ -26,6 +27,17 @@ interface Member {
   worker: Worker;
   /** Chunks sent and not yet answered; a worker answers in the order it was asked. */
   pending: Map<number, Pending>;
+}
+
+/** Below this much input, starting workers costs more than parsing in one thread. */
+const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
+/** Beyond a few workers the one engine thread, fed in order, is the limit. */
+const MAX_WORKERS = 4;
+
+/** How many parse workers pay for `bytes` of input on this machine (0: parse in this thread). */
+export function parseWorkersFor(bytes: number, cpus: number = availableParallelism()): number {
+  if (bytes < PARALLEL_MIN_BYTES || cpus < 2) return 0;
+  return Math.min(cpus, MAX_WORKERS);
 }
 
 /** The compiled worker next to this module (dist/replay/parse-worker.js). */

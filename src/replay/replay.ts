@@ -2,7 +2,7 @@
 // Chunks of lines are parsed in this thread or, for large inputs, by worker threads in parallel;
 // either way their events reach the one DetectionEngine in file order, so decisions are the same.
 import { statSync } from 'node:fs';
-import { availableParallelism, uptime } from 'node:os';
+import { uptime } from 'node:os';
 import { LineParser, ruleOrder, type MalformedReason } from '../parse/parse-line.js';
 import type { RuleSet } from '../parse/rule-file.js';
 import type { TimeReference } from '../parse/time.js';
@@ -46,17 +46,6 @@ export interface ReplaySummary {
 
 /** Engine state is pruned once per this much log time, not per line. */
 const TICK_EVERY_MS = 60_000;
-
-/** Below this much input, starting workers costs more than parsing in one thread. */
-const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
-/** Beyond a few workers the one engine thread, fed in order, is the limit. */
-const MAX_WORKERS = 4;
-
-/** How many parse workers pay for `bytes` of input on this machine (0: parse in this thread). */
-export function parseWorkersFor(bytes: number, cpus: number = availableParallelism()): number {
-  if (bytes < PARALLEL_MIN_BYTES || cpus < 2) return 0;
-  return Math.min(cpus, MAX_WORKERS);
-}
 
 /** A chunk on its way through the parser, with what the in-order reader needs to place it. */
 interface Slot {

@@ -41,10 +41,16 @@ export function* readTextChunks(path: string): Generator<TextChunk> {
 
 /** The text of a chunk of whole lines. */
 export function decodeChunk(bytes: Uint8Array): TextChunk {
-  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return decodeRange(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, bytes.byteLength);
+}
+
+/** The text of `buffer[start, end)`, a run of whole lines (no Buffer view is made for it). */
+export function decodeRange(buffer: Buffer, start: number, end: number): TextChunk {
   // Logs are nearly always ASCII, and latin1 decodes ASCII identically at twice the speed.
-  if (isAscii(view)) return { text: view.toString('latin1'), hasInvalidUtf8: false };
-  const text = view.toString('utf8');
+  if (isAscii(new Uint8Array(buffer.buffer, buffer.byteOffset + start, end - start))) {
+    return { text: buffer.toString('latin1', start, end), hasInvalidUtf8: false };
+  }
+  const text = buffer.toString('utf8', start, end);
   return { text, hasInvalidUtf8: text.includes('\uFFFD') };
 }
 

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadRuleSets } from '../../src/config/load.js';
 import { defaultConfig } from '../../src/config/index.js';
-import { parseWorkersFor, replayFiles, type ReplaySummary } from '../../src/replay/replay.js';
-import { ParsePool } from '../../src/replay/parse-pool.js';
+import { replayFiles, type ReplaySummary } from '../../src/replay/replay.js';
+import { ParsePool, parseWorkersFor } from '../../src/replay/parse-pool.js';
 import { FIXTURES_DIR, REPO_ROOT } from '../helpers/fixtures.js';
 
 // Jest runs the TypeScript sources; a worker thread needs the built script (npm test builds first).
