@@ -1,4 +1,5 @@
 // `sipwarden replay`: what the detectors would have seen and decided for past logs (like fail2ban-regex).
+import { once } from 'node:events';
 import { accessSync, constants, statSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { SipwardenError } from '../model/errors.js';
@@ -131,6 +132,8 @@ async function replay(args: ReplayArgs, pool: ParsePool | undefined): Promise<vo
     ...(kernelPrefixes === undefined ? {} : { kernelPrefixes }),
     ...(args.json ? { onEvent: (event, file, line) => push(eventJson(event, file, line)) } : {}),
     onDecision: (decision, file, line) => push(args.json ? decisionJson(decision, file, line) : decisionText(decision, file, line)),
+    // Writes to a pipe are queued in memory: wait for the reader rather than hold all the JSON.
+    afterChunk: () => (process.stdout.writableNeedDrain ? once(process.stdout, 'drain').then(() => undefined) : undefined),
   });
   if (args.json) push(JSON.stringify({ type: 'summary', ...summary }));
   else push(summaryText(summary));

@@ -28,6 +28,8 @@ export interface ReplayOptions {
   pool?: ParsePool;
   onEvent?: (event: AttackEvent, file: string, line: number) => void;
   onDecision?: (decision: Decision, file: string, line: number) => void;
+  /** Awaited after each chunk's events: lets the output catch up (a slow pipe) before more are made. */
+  afterChunk?: () => Promise<void> | undefined;
 }
 
 export interface ReplaySummary {
@@ -162,6 +164,7 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplaySummary
   const consumeOldest = async (): Promise<void> => {
     const slot = inFlight.shift() as Slot;
     consume(slot, await slot.result);
+    await options.afterChunk?.();
   };
   for (const file of options.files) {
     const mtime = statSync(file).mtimeMs;

@@ -111,6 +111,31 @@ describe('parse workers', () => {
   });
 });
 
+test('replay waits for afterChunk after each chunk, before the next chunk\'s events', async () => {
+  const file = join(dir, 'two-chunks.log');
+  const line = "[2024-01-15 10:23:45] NOTICE[2417] chan_sip.c: Registration from '\"100\"<sip:100@192.0.2.10>' failed for '198.51.100.8:5060' - Wrong password\n";
+  writeFileSync(file, line.repeat(Math.ceil((6 * 1024 * 1024) / line.length)));
+  const seen: string[] = [];
+  let events = 0;
+  await replayFiles({
+    config: defaultConfig(),
+    ruleSets: [...loadRuleSets(undefined, ['asterisk']).values()],
+    files: [file],
+    onEvent: () => {
+      events++;
+    },
+    afterChunk: async () => {
+      seen.push(`chunk after ${events} events`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      seen.push('resumed');
+    },
+  });
+  expect(seen).toHaveLength(4);
+  expect(seen[1]).toBe('resumed');
+  expect(seen[3]).toBe('resumed');
+  expect(seen[2]).toBe(`chunk after ${events} events`);
+});
+
 test('workers only pay for large inputs on machines with cores to spare', () => {
   expect(parseWorkersFor(1024, 8)).toBe(0);
   expect(parseWorkersFor(200 * 1024 * 1024, 1)).toBe(0);
