@@ -32,12 +32,15 @@ interface Member {
 /** Below this much input, starting workers costs more than parsing in one thread. */
 const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
 /** Beyond a few workers the one engine thread, fed in order, is the limit. */
-const MAX_WORKERS = 4;
+const MAX_WORKERS = 3;
 
-/** How many parse workers pay for `bytes` of input on this machine (0: parse in this thread). */
+/**
+ * How many parse workers pay for `bytes` of input on this machine (0: parse in this thread): one
+ * per CPU but the replay's own thread, which runs the engine and parses whenever it would wait.
+ */
 export function parseWorkersFor(bytes: number, cpus: number = availableParallelism()): number {
   if (bytes < PARALLEL_MIN_BYTES || cpus < 2) return 0;
-  return Math.min(cpus, MAX_WORKERS);
+  return Math.min(cpus - 1, MAX_WORKERS);
 }
 
 /** The compiled worker next to this module (dist/replay/parse-worker.js). */

@@ -12,7 +12,7 @@ import type { AttackEvent, EventKind } from '../model/event.js';
 import type { Decision, DecisionType } from '../model/decision.js';
 import { readByteChunks } from '../sources/read-lines.js';
 import { ChunkScanner, type ChunkResult } from './chunk-scan.js';
-import { ParsePool } from './parse-pool.js';
+import type { ParsePool } from './parse-pool.js';
 
 export interface ReplayOptions {
   config: Config;
@@ -55,7 +55,31 @@ interface Slot {
   /** Whether the chunk is its file's first: the line count and clock restart. */
   first: boolean;
   mtime: number;
-  result: ChunkResult | Promise<ChunkResult>;
+  /** The worker's answer to come, if a worker parses the chunk. */
+  result: Promise<ChunkResult> | null;
+  /** The chunk parsed: by this thread at once, or a worker's answer once it is back. */
+  done: ChunkResult | null;
+}
+
+interface Chunk {
+  file: string;
+  first: boolean;
+  mtime: number;
+  time: TimeReference;
+  bytes: Buffer;
+}
+
+/** Every file's chunks in order, each with its file's time reference. */
+function* readChunks(files: readonly string[], spare: Buffer[], bootTime: number): Generator<Chunk> {
+  for (const file of files) {
+    const mtime = statSync(file).mtimeMs;
+    const time: TimeReference = { now: mtime, bootTime };
+    let first = true;
+    for (const bytes of readByteChunks(file, spare)) {
+      yield { file, first, mtime, time, bytes };
+      first = false;
+    }
+  }
 }
 
 export async function replayFiles(options: ReplayOptions): Promise<ReplaySummary> {
@@ -80,30 +104,35 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplaySummary
   const pool = options.pool;
   /** Chunk buffers done with, read into again. */
   const spare: Buffer[] = [];
-  let scan: (bytes: Buffer, file: string, time: TimeReference) => ChunkResult | Promise<ChunkResult>;
-  if (pool === undefined) {
-    const parser = new LineParser(options.ruleSets, { kernelPrefixes, time: { now: Date.now(), bootTime } });
-    const scanner = new ChunkScanner(parser);
-    scan = (bytes, file, time) => {
-      parser.setTimeReference(time);
-      const result = scanner.scan(bytes, file);
-      spare.push(bytes);
-      return result;
-    };
-  } else {
-    pool.configure(options.ruleSets, kernelPrefixes);
-    scan = (bytes, file, time) => {
-      const result = pool.scan(bytes, file, time).then((reply) => {
+  const parser = new LineParser(options.ruleSets, { kernelPrefixes, time: { now: Date.now(), bootTime } });
+  const scanner = new ChunkScanner(parser);
+  const scanHere = (bytes: Buffer, file: string, time: TimeReference): ChunkResult => {
+    parser.setTimeReference(time);
+    const result = scanner.scan(bytes, file);
+    spare.push(bytes);
+    return result;
+  };
+  pool?.configure(options.ruleSets, kernelPrefixes);
+  let queued = 0;
+  const scanInPool = (pool: ParsePool, slot: Slot, bytes: Buffer, time: TimeReference): Promise<ChunkResult> => {
+    queued++;
+    const result = pool
+      .scan(bytes, slot.file, time)
+      .then((reply) => {
         spare.push(reply.bytes);
+        slot.done = reply.result;
         return reply.result;
+      })
+      .finally(() => {
+        queued--;
       });
-      // Awaited in order later; a failure must not also surface as an unhandled rejection first.
-      result.catch(() => undefined);
-      return result;
-    };
-  }
-  // Two chunks per worker keep every worker busy while bounding the memory held in flight.
-  const depth = pool === undefined ? 1 : 2 * pool.size;
+    // Awaited in order later; a failure must not also surface as an unhandled rejection first.
+    result.catch(() => undefined);
+    return result;
+  };
+  // Two chunks queued per worker keep every worker busy; chunks in flight bound the memory held.
+  const poolDepth = pool === undefined ? 0 : 2 * pool.size;
+  const maxInFlight = pool === undefined ? 1 : poolDepth + 2;
 
   let lastTick = -Infinity;
   let clock = 0;
@@ -160,22 +189,46 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplaySummary
     firstLine += chunk.lines;
   };
 
+  // Chunks go to the workers while they have room; when the next result due is not back yet, this
+  // thread parses the next chunk itself rather than wait (with few cores, it would otherwise idle
+  // while the workers have more than they can do). Results are consumed strictly in file order.
+  const chunks = readChunks(options.files, spare, bootTime);
+  let upcoming = chunks.next();
   const inFlight: Slot[] = [];
-  const consumeOldest = async (): Promise<void> => {
-    const slot = inFlight.shift() as Slot;
-    consume(slot, await slot.result);
-    await options.afterChunk?.();
+  const take = (): { slot: Slot; bytes: Buffer; time: TimeReference } | null => {
+    if (upcoming.done === true) return null;
+    const { file, first, mtime, time, bytes } = upcoming.value;
+    upcoming = chunks.next();
+    return { slot: { file, first, mtime, result: null, done: null }, bytes, time };
   };
-  for (const file of options.files) {
-    const mtime = statSync(file).mtimeMs;
-    const time: TimeReference = { now: mtime, bootTime };
-    let first = true;
-    for (const bytes of readByteChunks(file, spare)) {
-      inFlight.push({ file, first, mtime, result: scan(bytes, file, time) });
-      first = false;
-      while (inFlight.length >= depth) await consumeOldest();
+  for (;;) {
+    while (pool !== undefined && queued < poolDepth && inFlight.length < maxInFlight) {
+      const next = take();
+      if (next === null) break;
+      next.slot.result = scanInPool(pool, next.slot, next.bytes, next.time);
+      inFlight.push(next.slot);
     }
+    const head = inFlight[0];
+    if (head === undefined) {
+      const next = take();
+      if (next === null) break;
+      next.slot.done = scanHere(next.bytes, next.slot.file, next.time);
+      inFlight.push(next.slot);
+      continue;
+    }
+    if (head.done === null && inFlight.length < maxInFlight) {
+      const next = take();
+      if (next !== null) {
+        next.slot.done = scanHere(next.bytes, next.slot.file, next.time);
+        inFlight.push(next.slot);
+        // Let the workers' answers in before deciding again.
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+    }
+    inFlight.shift();
+    consume(head, head.done ?? (await (head.result as Promise<ChunkResult>)));
+    await options.afterChunk?.();
   }
-  while (inFlight.length > 0) await consumeOldest();
   return summary;
 }
