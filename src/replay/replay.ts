@@ -109,7 +109,8 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplaySummary
   const scanHere = (bytes: Buffer, file: string, time: TimeReference): ChunkResult => {
     parser.setTimeReference(time);
     const result = scanner.scan(bytes, file);
-    spare.push(bytes);
+    // The whole buffer, not the chunk's view of it: read into again, it holds a full chunk.
+    spare.push(Buffer.from(bytes.buffer, 0, bytes.buffer.byteLength));
     return result;
   };
   pool?.configure(options.ruleSets, kernelPrefixes);
