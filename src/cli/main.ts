@@ -1,16 +1,9 @@
 #!/usr/bin/env node
-// The `sipwarden` command: one yargs command per file; errors become a message and an exit status.
-import yargs, { type Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
+// The `sipwarden` command: errors become a message and an exit status. The commands are loaded only
+// once the command line is known: the plain forms of `replay` (see replay-args.ts) run without yargs,
+// whose loading alone is a third of replay's start-up; everything else goes through yargs.
 import { SipwardenError, type ErrorCode } from '../model/errors.js';
-import { replayCommand } from './replay.js';
-import { configCommand } from './config-check.js';
-import { rulesCommand } from './rules.js';
-import { daemonCommand } from './daemon.js';
-import { statusCommand } from './status.js';
-import { listCommands } from './lists.js';
-import { logsCommand } from './logs.js';
-import { reportCommand } from './report.js';
+import { plainReplayArgs } from './replay-args.js';
 
 /** Exit statuses: 0 ok, 1 not found / nothing done, 2 usage or validation, 3 daemon or kernel. */
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
@@ -39,32 +32,18 @@ function report(error: unknown, debug: boolean): number {
 
 async function main(argv: string[]): Promise<void> {
   const debug = argv.includes('--debug');
-  let parser: Argv = yargs(argv)
-    .scriptName('sipwarden')
-    .option('config', { type: 'string', describe: 'config file (default /etc/sipwarden/sipwarden.yml)' })
-    .option('debug', { type: 'boolean', default: false, describe: 'print stack traces' })
-    .strict()
-    .demandCommand(1, 'name a command; see sipwarden --help')
-    .recommendCommands()
-    .help()
-    .version()
-    .fail((message, error) => {
-      if (error !== undefined && error !== null) throw error;
-      throw new SipwardenError('USAGE', message ?? 'bad usage');
-    });
-  parser = replayCommand(parser);
-  parser = configCommand(parser);
-  parser = rulesCommand(parser);
-  parser = daemonCommand(parser);
-  parser = statusCommand(parser);
-  parser = listCommands(parser);
-  parser = logsCommand(parser);
-  parser = reportCommand(parser);
   try {
-    await parser.parseAsync();
+    const plain = plainReplayArgs(argv);
+    if (plain !== null) {
+      const { runReplay } = await import('./replay.js');
+      await runReplay(plain);
+    } else {
+      const { runCommands } = await import('./commands.js');
+      await runCommands(argv);
+    }
   } catch (error) {
     process.exitCode = report(error, debug);
   }
 }
 
-await main(hideBin(process.argv));
+await main(process.argv.slice(2));

@@ -1,23 +1,17 @@
 // `sipwarden replay`: what the detectors would have seen and decided for past logs (like fail2ban-regex).
+import { once } from 'node:events';
 import { accessSync, constants, statSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { SipwardenError } from '../model/errors.js';
 import type { AttackEvent } from '../model/event.js';
 import type { Decision } from '../model/decision.js';
 import { formatDuration } from '../config/duration.js';
-import { replayFiles, type ReplaySummary } from '../replay/replay.js';
-import { loadContext } from './context.js';
+import type { ReplaySummary } from '../replay/replay.js';
+import { ParsePool, parseWorkersFor } from '../replay/parse-pool.js';
 import { isoTime, printable } from './output.js';
+import type { ReplayArgs } from './replay-args.js';
 
-interface ReplayArgs {
-  config?: string;
-  format: string;
-  'kernel-prefix'?: string[];
-  json: boolean;
-  files: string[];
-}
-
-export function replayCommand(yargs: Argv): Argv {
+export function replayCommand(yargs: Argv, run: (args: ReplayArgs) => Promise<void> = runReplay): Argv {
   return yargs.command<ReplayArgs>(
     'replay <files..>',
     'Run the parsers and detectors over log files, clocked by their own timestamps',
@@ -27,14 +21,17 @@ export function replayCommand(yargs: Argv): Argv {
         .option('format', { type: 'string', default: 'auto', describe: 'rule file to use: auto (all) or a format name' })
         .option('kernel-prefix', { type: 'string', array: true, describe: 'kernel log prefix that counts (repeatable; * = any)' })
         .option('json', { type: 'boolean', default: false, describe: 'JSON Lines: events, decisions, summary' }) as unknown as Argv<ReplayArgs>,
-    (args) => runReplay(args),
+    async (args) => run(args),
   );
 }
 
-function checkReadable(file: string): void {
+/** The file's size; throws the user-facing error when it cannot be read. */
+function checkReadable(file: string): number {
   try {
-    if (!statSync(file).isFile()) throw new Error('not a regular file');
+    const stat = statSync(file);
+    if (!stat.isFile()) throw new Error('not a regular file');
     accessSync(file, constants.R_OK);
+    return stat.size;
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new SipwardenError('IO', `${file}: cannot read: ${reason}`, { cause: error });
@@ -95,9 +92,23 @@ function summaryText(s: ReplaySummary): string {
   return out.join('\n');
 }
 
-function runReplay(args: ReplayArgs): void {
+export async function runReplay(args: ReplayArgs): Promise<void> {
+  let bytes = 0;
+  for (const file of args.files) bytes += checkReadable(file);
+  // Workers start first, so that they load on the other cores while this thread loads the
+  // detection engine and the config (imported only now for that reason) and compiles the rules.
+  const workers = parseWorkersFor(bytes);
+  const pool = workers > 0 ? new ParsePool(workers) : undefined;
+  try {
+    await replay(args, pool);
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function replay(args: ReplayArgs, pool: ParsePool | undefined): Promise<void> {
+  const [{ loadContext }, { replayFiles }] = await Promise.all([import('./context.js'), import('../replay/replay.js')]);
   const context = loadContext(args.config);
-  for (const file of args.files) checkReadable(file);
   if (args.format !== 'auto' && !context.rules.has(args.format)) {
     throw new SipwardenError('USAGE', `--format: got "${args.format}"; use one of auto, ${context.rules.formats.join(', ')}`);
   }
@@ -113,13 +124,16 @@ function runReplay(args: ReplayArgs): void {
     out.push(text);
     if (out.length >= 4096) flush();
   };
-  const summary = replayFiles({
+  const summary = await replayFiles({
     config: context.config,
+    ...(pool === undefined ? {} : { pool }),
     ruleSets,
     files: args.files,
     ...(kernelPrefixes === undefined ? {} : { kernelPrefixes }),
     ...(args.json ? { onEvent: (event, file, line) => push(eventJson(event, file, line)) } : {}),
     onDecision: (decision, file, line) => push(args.json ? decisionJson(decision, file, line) : decisionText(decision, file, line)),
+    // Writes to a pipe are queued in memory: wait for the reader rather than hold all the JSON.
+    afterChunk: () => (process.stdout.writableNeedDrain ? once(process.stdout, 'drain').then(() => undefined) : undefined),
   });
   if (args.json) push(JSON.stringify({ type: 'summary', ...summary }));
   else push(summaryText(summary));

@@ -2,15 +2,36 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { SipwardenError } from '../model/errors.js';
-import { compileRuleFile, type RuleSet } from '../parse/rule-file.js';
+import { compileRuleDocument, compileRuleFile, type RuleSet } from '../parse/rule-file.js';
+import { yaml } from '../parse/yaml.js';
 import { DEFAULT_CONFIG_PATH } from './defaults.js';
 import { validateConfig } from './validate.js';
 import type { Config } from './types.js';
 
 /** The rule files shipped with sipwarden (`<package>/rules`). */
 export const BUILTIN_RULES_DIR = fileURLToPath(new URL('../../rules/', import.meta.url));
+
+/** The built-in rule files parsed at build time (scripts/rule-documents.mjs), by file name. */
+const RULE_DOCUMENTS = fileURLToPath(new URL('../rule-documents.json', import.meta.url));
+let prebuilt: Map<string, { text: string; document: unknown }> | null = null;
+
+/** The document of a rule file as parsed at build time, if its text is still exactly that. */
+function prebuiltDocument(name: string, text: string): { document: unknown } | undefined {
+  if (prebuilt === null) {
+    prebuilt = new Map();
+    try {
+      const raw = JSON.parse(readFileSync(RULE_DOCUMENTS, 'utf8')) as Record<string, { text?: unknown; document?: unknown }>;
+      for (const [file, entry] of Object.entries(raw)) {
+        if (typeof entry.text === 'string' && 'document' in entry) prebuilt.set(file, { text: entry.text, document: entry.document });
+      }
+    } catch {
+      // Not built (the sources run under a test runner) or unreadable: every file is parsed.
+    }
+  }
+  const entry = prebuilt.get(name);
+  return entry !== undefined && entry.text === text ? entry : undefined;
+}
 
 /** The formats a rule folder offers: one `<format>.yml` each. */
 export function ruleFormats(dir: string = BUILTIN_RULES_DIR): string[] {
@@ -33,7 +54,9 @@ export function loadRuleSets(dir: string = BUILTIN_RULES_DIR, formats?: readonly
   const errors: string[] = [];
   const names = (formats ?? ruleFormats(dir)).map((f) => `${f}.yml`);
   for (const name of names) {
-    const result = compileRuleFile(readFileSync(join(dir, name), 'utf8'), `rules/${name}`);
+    const text = readFileSync(join(dir, name), 'utf8');
+    const built = prebuiltDocument(name, text);
+    const result = built === undefined ? compileRuleFile(text, `rules/${name}`) : compileRuleDocument(built.document, `rules/${name}`);
     if (!result.ok) {
       errors.push(...result.errors);
       continue;
@@ -72,9 +95,9 @@ export function loadConfig(explicitPath: string | undefined, formats: readonly s
   }
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    raw = yaml().parse(text);
   } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos !== undefined ? ` at line ${error.linePos[0].line}` : '';
+    const where = error instanceof yaml().YAMLParseError && error.linePos !== undefined ? ` at line ${error.linePos[0].line}` : '';
     throw new SipwardenError('CONFIG_INVALID', `${path}: not valid YAML${where}`, {
       details: [`${path}: ${(error as Error).message.split('\n')[0] ?? ''}`],
       cause: error,

@@ -1,5 +1,5 @@
 // Pure config validation: raw parsed YAML in, the effective config and every error out.
-import { closest, distance } from 'fastest-levenshtein';
+import { createRequire } from 'node:module';
 import { parseCidr, formatCidr } from '../model/address.js';
 import { parseDuration } from './duration.js';
 import { CONFIG_SPEC, type Spec } from './schema.js';
@@ -27,7 +27,12 @@ function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
+// Suggestions are for invalid configs only: the edit-distance library loads when one is made.
+const require = createRequire(import.meta.url);
+const levenshtein = (): typeof import('fastest-levenshtein') => require('fastest-levenshtein') as typeof import('fastest-levenshtein');
+
 function suggestion(got: string, allowed: readonly string[]): string {
+  const { closest, distance } = levenshtein();
   const lower = got.toLowerCase();
   const prefixed = lower.length >= 2 ? allowed.find((a) => a.toLowerCase().startsWith(lower) || lower.startsWith(a.toLowerCase())) : undefined;
   const near = prefixed ?? (allowed.length === 0 ? undefined : closest(got, [...allowed]));

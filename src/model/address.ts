@@ -43,13 +43,50 @@ export function canonicalAddress(text: string): string | null {
   if (text.length <= 15 && PLAIN_IPV4.test(text)) return text.length < 13 ? text : (' ' + text).slice(1);
   const hit = canonicalCache.get(text);
   if (hit !== undefined) return hit;
-  const ip = toIp(text);
-  const result = ip === null ? null : format(ip);
+  let result: string | null | undefined = plainV6Canonical(text);
+  if (result === undefined) {
+    const ip = toIp(text);
+    result = ip === null ? null : format(ip);
+  }
   // Attack traffic repeats the same few addresses; a bounded cache keeps replay fast.
   if (canonicalCache.size >= CACHE_LIMIT) canonicalCache.clear();
   // A fresh key: the text may be a view into a much larger string that must not stay alive.
   canonicalCache.set(text.length < 13 ? text : (' ' + text).slice(1), result);
   return result;
+}
+
+const PLAIN_IPV6 = /^[0-9A-Fa-f:]{2,39}$/;
+const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
+
+/**
+ * The canonical text of an IPv6 address written plainly (hex groups, at most one `::`; no zone,
+ * brackets or embedded IPv4), exactly as ipaddr.js would give it, without its cost: with a new
+ * interface id per request, attack traffic from one /64 misses the cache every time. Undefined
+ * for every other text, which goes through ipaddr.js.
+ */
+function plainV6Canonical(text: string): string | undefined {
+  if (!PLAIN_IPV6.test(text)) return undefined;
+  const gap = text.indexOf('::');
+  if (gap >= 0 && text.indexOf('::', gap + 1) >= 0) return undefined;
+  const head = gap < 0 ? text : text.slice(0, gap);
+  const tail = gap < 0 ? '' : text.slice(gap + 2);
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === '' ? [] : tail.split(':');
+  const groups = headGroups.length + tailGroups.length;
+  if (gap < 0 ? groups !== 8 : groups > 7) return undefined;
+  const bytes = new Uint8Array(16);
+  const put = (group: string, at: number): boolean => {
+    if (!HEX_GROUP.test(group)) return false;
+    const value = parseInt(group, 16);
+    bytes[at * 2] = value >> 8;
+    bytes[at * 2 + 1] = value & 255;
+    return true;
+  };
+  for (let i = 0; i < headGroups.length; i++) if (!put(headGroups[i] ?? '', i)) return undefined;
+  for (let i = 0; i < tailGroups.length; i++) if (!put(tailGroups[i] ?? '', 8 - tailGroups.length + i)) return undefined;
+  // IPv4-mapped (::ffff:a.b.c.d, in any spelling) is the IPv4 address.
+  if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 255 && bytes[11] === 255) return bytes.subarray(12).join('.');
+  return formatV6Bytes(bytes);
 }
 
 export function addressFamily(canonical: string): Family {
@@ -141,12 +178,25 @@ export function formatV6Bytes(bytes: Uint8Array): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
 }
 
+const targetCache = new Map<string, string>();
+let targetCachePrefix = -1;
+
 /** The block target for an attacker: IPv4 by /32, IPv6 by the configured prefix (one host owns a /64). */
 export function blockTarget(canonical: string, ipv6Prefix: number): string {
   if (addressFamily(canonical) === 4 || ipv6Prefix >= 128) return canonical;
+  // Every event needs its target, and attackers repeat: a bounded cache, as for canonicalAddress.
+  if (ipv6Prefix !== targetCachePrefix) {
+    targetCache.clear();
+    targetCachePrefix = ipv6Prefix;
+  }
+  const hit = targetCache.get(canonical);
+  if (hit !== undefined) return hit;
   const bytes = canonicalV6Bytes(canonical);
   for (let bit = ipv6Prefix; bit < 128; bit++) bytes[bit >> 3] = (bytes[bit >> 3] ?? 0) & ~(0x80 >> (bit & 7));
-  return `${formatV6Bytes(bytes)}/${ipv6Prefix}`;
+  const target = `${formatV6Bytes(bytes)}/${ipv6Prefix}`;
+  if (targetCache.size >= CACHE_LIMIT) targetCache.clear();
+  targetCache.set(canonical, target);
+  return target;
 }
 
 /**

@@ -37,8 +37,15 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** Every rule of the sets, in the order a LineParser tries them. */
+export function ruleOrder(ruleSets: readonly RuleSet[]): CompiledRule[] {
+  return ruleSets.flatMap((set) => set.rules);
+}
+
 /** Parses lines with a fixed set of formats; `auto` is simply every format at once. */
 export class LineParser {
+  /** Every rule, in the order they are tried (an event's rule is one of these). */
+  readonly rules: readonly CompiledRule[];
   private readonly candidates: Candidate[];
   private readonly prefilter: RegExp;
   private readonly prefixes: Set<string> | 'any';
@@ -46,6 +53,7 @@ export class LineParser {
 
   constructor(ruleSets: readonly RuleSet[], options: LineParserOptions) {
     this.candidates = ruleSets.flatMap((set) => set.rules.map((rule) => ({ rule, timePatterns: set.timePatterns })));
+    this.rules = ruleOrder(ruleSets);
     // One alternation of every rule's first pre-filter string rejects most lines in a single scan.
     const needles = [...new Set(this.candidates.map((c) => c.rule.contains[0] ?? ''))];
     this.prefilter = needles.length === 0 ? /(?!)/ : new RegExp(needles.map(escapeRegExp).join('|'));
@@ -71,6 +79,14 @@ export class LineParser {
   parse(line: string, source: string, fallbackTime: number): ParseOutcome {
     if (line.length > MAX_LINE_LENGTH) return { type: 'malformed', reason: 'too-long' };
     if (!this.prefilter.test(line)) return { type: 'unmatched' };
+    return this.parseCandidate(line, source, fallbackTime);
+  }
+
+  /**
+   * `parse` for a line already known to pass both cheap checks (at most MAX_LINE_LENGTH long, and
+   * found by the pre-filter, as replay finds its lines), so that neither is paid for twice.
+   */
+  parseCandidate(line: string, source: string, fallbackTime: number): ParseOutcome {
     for (const { rule, timePatterns } of this.candidates) {
       let present = true;
       for (const needle of rule.contains) {

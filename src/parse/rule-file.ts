@@ -1,5 +1,5 @@
 // Rule text -> compiled rules, or every error in it; pure, so rule files can be checked anywhere.
-import { parse as parseYaml } from 'yaml';
+import { yaml } from './yaml.js';
 import { EVENT_KINDS, isEventKind, type EventKind, type EvidenceStream } from '../model/event.js';
 
 export interface CompiledRule {
@@ -65,13 +65,18 @@ function isStringList(value: unknown): value is string[] {
 
 /** Compiles one rule file's text; `name` is the file name used in error messages. */
 export function compileRuleFile(text: string, name: string): RuleFileResult {
-  const errors: string[] = [];
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = yaml().parse(text);
   } catch (error) {
     return { ok: false, errors: [`${name}: not valid YAML: ${(error as Error).message}`] };
   }
+  return compileRuleDocument(doc, name);
+}
+
+/** Compiles one rule file already parsed from YAML (compileRuleFile, or a prebuilt document). */
+export function compileRuleDocument(doc: unknown, name: string): RuleFileResult {
+  const errors: string[] = [];
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     return { ok: false, errors: [`${name}: (top level): got no mapping; use keys format, description, time, fragments, rules`] };
   }

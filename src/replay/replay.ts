@@ -1,13 +1,18 @@
 // Offline run of the whole pure core over log files, clocked by each line's own timestamp.
+// Chunks of lines are parsed in this thread or, for large inputs, by worker threads in parallel;
+// either way their events reach the one DetectionEngine in file order, so decisions are the same.
 import { statSync } from 'node:fs';
 import { uptime } from 'node:os';
-import { LineParser, MAX_LINE_LENGTH, type MalformedReason } from '../parse/parse-line.js';
+import { LineParser, ruleOrder, type MalformedReason } from '../parse/parse-line.js';
 import type { RuleSet } from '../parse/rule-file.js';
+import type { TimeReference } from '../parse/time.js';
 import { DetectionEngine } from '../decide/decide.js';
 import type { Config } from '../config/types.js';
 import type { AttackEvent, EventKind } from '../model/event.js';
 import type { Decision, DecisionType } from '../model/decision.js';
-import { readTextChunks } from '../sources/read-lines.js';
+import { readByteChunks } from '../sources/read-lines.js';
+import { ChunkScanner, type ChunkResult } from './chunk-scan.js';
+import type { ParsePool } from './parse-pool.js';
 
 export interface ReplayOptions {
   config: Config;
@@ -16,8 +21,15 @@ export interface ReplayOptions {
   /** Overrides `config.kernel.prefixes`; `any` accepts every kernel log prefix. */
   kernelPrefixes?: readonly string[] | 'any';
   hostAddresses?: readonly string[];
+  /**
+   * Parse workers, started by the caller (see parseWorkersFor) so they load while it reads its
+   * config; without, chunks are parsed in this thread. The pool is not closed here.
+   */
+  pool?: ParsePool;
   onEvent?: (event: AttackEvent, file: string, line: number) => void;
   onDecision?: (decision: Decision, file: string, line: number) => void;
+  /** Awaited after each chunk's events: lets the output catch up (a slow pipe) before more are made. */
+  afterChunk?: () => Promise<void> | undefined;
 }
 
 export interface ReplaySummary {
@@ -37,19 +49,40 @@ export interface ReplaySummary {
 /** Engine state is pruned once per this much log time, not per line. */
 const TICK_EVERY_MS = 60_000;
 
-/** The 0-based index of the line starting at `offset`, by binary search over line starts. */
-function lineIndex(starts: Int32Array, count: number, offset: number): number {
-  let lo = 0;
-  let hi = count - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if ((starts[mid] ?? 0) <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
+/** A chunk on its way through the parser, with what the in-order reader needs to place it. */
+interface Slot {
+  file: string;
+  /** Whether the chunk is its file's first: the line count and clock restart. */
+  first: boolean;
+  mtime: number;
+  /** The worker's answer to come, if a worker parses the chunk. */
+  result: Promise<ChunkResult> | null;
+  /** The chunk parsed: by this thread at once, or a worker's answer once it is back. */
+  done: ChunkResult | null;
 }
 
-export function replayFiles(options: ReplayOptions): ReplaySummary {
+interface Chunk {
+  file: string;
+  first: boolean;
+  mtime: number;
+  time: TimeReference;
+  bytes: Buffer;
+}
+
+/** Every file's chunks in order, each with its file's time reference. */
+function* readChunks(files: readonly string[], spare: Buffer[], bootTime: number): Generator<Chunk> {
+  for (const file of files) {
+    const mtime = statSync(file).mtimeMs;
+    const time: TimeReference = { now: mtime, bootTime };
+    let first = true;
+    for (const bytes of readByteChunks(file, spare)) {
+      yield { file, first, mtime, time, bytes };
+      first = false;
+    }
+  }
+}
+
+export async function replayFiles(options: ReplayOptions): Promise<ReplaySummary> {
   const summary: ReplaySummary = {
     files: options.files.length,
     lines: 0,
@@ -64,90 +97,139 @@ export function replayFiles(options: ReplayOptions): ReplaySummary {
     decisionsByType: {},
   };
   const bootTime = Date.now() - uptime() * 1000;
-  const parser = new LineParser(options.ruleSets, {
-    kernelPrefixes: options.kernelPrefixes ?? options.config.kernel.prefixes,
-    time: { now: Date.now(), bootTime },
-  });
+  const kernelPrefixes = options.kernelPrefixes ?? options.config.kernel.prefixes;
+  const rules = ruleOrder(options.ruleSets);
   const engine = new DetectionEngine({ config: options.config, hostAddresses: options.hostAddresses ?? [] });
+
+  const pool = options.pool;
+  /** Chunk buffers done with, read into again. */
+  const spare: Buffer[] = [];
+  const parser = new LineParser(options.ruleSets, { kernelPrefixes, time: { now: Date.now(), bootTime } });
+  const scanner = new ChunkScanner(parser);
+  const scanHere = (bytes: Buffer, file: string, time: TimeReference): ChunkResult => {
+    parser.setTimeReference(time);
+    const result = scanner.scan(bytes, file);
+    // The whole buffer, not the chunk's view of it: read into again, it holds a full chunk.
+    spare.push(Buffer.from(bytes.buffer, 0, bytes.buffer.byteLength));
+    return result;
+  };
+  pool?.configure(options.ruleSets, kernelPrefixes);
+  let queued = 0;
+  const scanInPool = (pool: ParsePool, slot: Slot, bytes: Buffer, time: TimeReference): Promise<ChunkResult> => {
+    queued++;
+    const result = pool
+      .scan(bytes, slot.file, time)
+      .then((reply) => {
+        spare.push(reply.bytes);
+        slot.done = reply.result;
+        return reply.result;
+      })
+      .finally(() => {
+        queued--;
+      });
+    // Awaited in order later; a failure must not also surface as an unhandled rejection first.
+    result.catch(() => undefined);
+    return result;
+  };
+  // Two chunks queued per worker keep every worker busy; chunks in flight bound the memory held.
+  const poolDepth = pool === undefined ? 0 : 2 * pool.size;
+  const maxInFlight = pool === undefined ? 1 : poolDepth + 2;
+
   let lastTick = -Infinity;
-  const finder = parser.prefilterGlobal();
-  let lineStarts = new Int32Array(65_536);
-  for (const file of options.files) {
-    const mtime = statSync(file).mtimeMs;
-    parser.setTimeReference({ now: mtime, bootTime });
-    let clock = mtime;
-    let firstLine = 1;
-    for (const { text, hasInvalidUtf8 } of readTextChunks(file)) {
-      // Pass 1: where every line starts; over-long and non-UTF-8 lines are counted here.
-      let count = 0;
-      let tooLong: Array<[number, number]> | null = null;
-      let nextBad = hasInvalidUtf8 ? text.indexOf('\uFFFD') : -1;
-      for (let at = 0; at < text.length; ) {
-        let end = text.indexOf('\n', at);
-        if (end < 0) end = text.length;
-        if (count === lineStarts.length) {
-          const bigger = new Int32Array(lineStarts.length * 2);
-          bigger.set(lineStarts);
-          lineStarts = bigger;
-        }
-        lineStarts[count++] = at;
-        if (end - at > MAX_LINE_LENGTH) (tooLong ??= []).push([at, end]);
-        if (nextBad >= 0 && nextBad < end) {
-          // Not UTF-8, yet still parsed: an attacker must not dodge detection with one bad byte.
-          summary.malformed++;
-          summary.malformedByReason['invalid-utf8']++;
-          nextBad = text.indexOf('\uFFFD', end);
-        }
-        at = end + 1;
-      }
-      summary.lines += count;
-      let skipped = 0;
-      for (const _ of tooLong ?? []) {
-        summary.malformed++;
-        summary.malformedByReason['too-long']++;
-        skipped++;
-      }
-      // Pass 2: only lines holding a rule's pre-filter string are cut out and parsed.
-      let matched = 0;
-      finder.lastIndex = 0;
-      for (let m = finder.exec(text); m !== null; m = finder.exec(text)) {
-        const lineStart = text.lastIndexOf('\n', m.index - 1) + 1;
-        let lineEnd = text.indexOf('\n', m.index);
-        if (lineEnd < 0) lineEnd = text.length;
-        finder.lastIndex = lineEnd + 1;
-        if (tooLong !== null && tooLong.some(([a]) => a === lineStart)) continue;
-        const line = text.charCodeAt(lineEnd - 1) === 13 ? text.slice(lineStart, lineEnd - 1) : text.slice(lineStart, lineEnd);
-        const outcome = parser.parse(line, file, clock);
-        if (outcome.type === 'unmatched') continue;
-        if (outcome.type === 'malformed') {
-          summary.malformed++;
-          summary.malformedByReason[outcome.reason]++;
-          skipped++;
-          continue;
-        }
-        matched++;
-        const event = outcome.event;
-        const lineNumber = firstLine + lineIndex(lineStarts, count, lineStart);
-        clock = event.time;
-        summary.matched++;
-        summary.matchedByRule[event.rule] = (summary.matchedByRule[event.rule] ?? 0) + 1;
-        summary.eventsByKind[event.kind] = (summary.eventsByKind[event.kind] ?? 0) + 1;
-        options.onEvent?.(event, file, lineNumber);
-        if (event.time - lastTick >= TICK_EVERY_MS) {
-          engine.tick(event.time);
-          lastTick = event.time;
-        }
-        const result = engine.handle(event);
-        if (result.verdict === 'duplicate') summary.duplicates++;
-        if (result.verdict === 'exempt-allowlist' || result.verdict === 'exempt-host') summary.exempt++;
-        for (const decision of result.decisions) {
-          summary.decisionsByType[decision.type] = (summary.decisionsByType[decision.type] ?? 0) + 1;
-          options.onDecision?.(decision, file, lineNumber);
-        }
-      }
-      summary.unmatched += count - matched - skipped;
-      firstLine += count;
+  let clock = 0;
+  let firstLine = 1;
+  const consume = (slot: Slot, chunk: ChunkResult): void => {
+    if (slot.first) {
+      clock = slot.mtime;
+      firstLine = 1;
     }
+    summary.lines += chunk.lines;
+    const bad = chunk.malformed;
+    for (const reason of Object.keys(bad) as Array<keyof typeof bad>) {
+      summary.malformed += bad[reason];
+      summary.malformedByReason[reason] += bad[reason];
+    }
+    // Lines with invalid UTF-8 were still parsed: they are matched or unmatched as well.
+    summary.unmatched += chunk.lines - chunk.events - bad['too-long'] - bad['bad-address'] - bad['bad-time'];
+    const strings = chunk.strings;
+    const text = (index: number): string | null => (index < 0 ? null : (strings[index] ?? null));
+    for (let i = 0; i < chunk.events; i++) {
+      const rule = rules[chunk.rule[i] ?? -1];
+      if (rule === undefined) throw new Error('replay: an event names no known rule');
+      const stamped = chunk.time[i] ?? NaN;
+      // A line without a stamp of its own happened when the previous event did (or at the mtime).
+      clock = Number.isNaN(stamped) ? clock : stamped;
+      const event: AttackEvent = {
+        time: clock,
+        kind: rule.kind,
+        attacker: text(chunk.attacker[i] ?? -1) ?? '',
+        victim: text(chunk.victim[i] ?? -1),
+        userAgent: text(chunk.userAgent[i] ?? -1),
+        user: text(chunk.user[i] ?? -1),
+        rule: rule.id,
+        source: slot.file,
+        stream: rule.stream,
+      };
+      const lineNumber = firstLine + (chunk.line[i] ?? 0);
+      summary.matched++;
+      summary.matchedByRule[event.rule] = (summary.matchedByRule[event.rule] ?? 0) + 1;
+      summary.eventsByKind[event.kind] = (summary.eventsByKind[event.kind] ?? 0) + 1;
+      options.onEvent?.(event, slot.file, lineNumber);
+      if (event.time - lastTick >= TICK_EVERY_MS) {
+        engine.tick(event.time);
+        lastTick = event.time;
+      }
+      const result = engine.handle(event);
+      if (result.verdict === 'duplicate') summary.duplicates++;
+      if (result.verdict === 'exempt-allowlist' || result.verdict === 'exempt-host') summary.exempt++;
+      for (const decision of result.decisions) {
+        summary.decisionsByType[decision.type] = (summary.decisionsByType[decision.type] ?? 0) + 1;
+        options.onDecision?.(decision, slot.file, lineNumber);
+      }
+    }
+    firstLine += chunk.lines;
+  };
+
+  // Chunks go to the workers while they have room; when the next result due is not back yet, this
+  // thread parses the next chunk itself rather than wait (with few cores, it would otherwise idle
+  // while the workers have more than they can do). Results are consumed strictly in file order.
+  const chunks = readChunks(options.files, spare, bootTime);
+  let upcoming = chunks.next();
+  const inFlight: Slot[] = [];
+  const take = (): { slot: Slot; bytes: Buffer; time: TimeReference } | null => {
+    if (upcoming.done === true) return null;
+    const { file, first, mtime, time, bytes } = upcoming.value;
+    upcoming = chunks.next();
+    return { slot: { file, first, mtime, result: null, done: null }, bytes, time };
+  };
+  for (;;) {
+    while (pool !== undefined && queued < poolDepth && inFlight.length < maxInFlight) {
+      const next = take();
+      if (next === null) break;
+      next.slot.result = scanInPool(pool, next.slot, next.bytes, next.time);
+      inFlight.push(next.slot);
+    }
+    const head = inFlight[0];
+    if (head === undefined) {
+      const next = take();
+      if (next === null) break;
+      next.slot.done = scanHere(next.bytes, next.slot.file, next.time);
+      inFlight.push(next.slot);
+      continue;
+    }
+    if (head.done === null && inFlight.length < maxInFlight) {
+      const next = take();
+      if (next !== null) {
+        next.slot.done = scanHere(next.bytes, next.slot.file, next.time);
+        inFlight.push(next.slot);
+        // Let the workers' answers in before deciding again.
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+    }
+    inFlight.shift();
+    consume(head, head.done ?? (await (head.result as Promise<ChunkResult>)));
+    await options.afterChunk?.();
   }
   return summary;
 }

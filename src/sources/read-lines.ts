@@ -36,14 +36,47 @@ export function* readLineBatches(path: string): Generator<LineBatch> {
 
 /** Yields the file in large chunks cut at line ends, decoded from whole lines only. */
 export function* readTextChunks(path: string): Generator<TextChunk> {
+  for (const bytes of readByteChunks(path)) yield decodeChunk(bytes);
+}
+
+/** The text of a chunk of whole lines. */
+export function decodeChunk(bytes: Uint8Array): TextChunk {
+  return decodeRange(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, bytes.byteLength);
+}
+
+/** The text of `buffer[start, end)`, a run of whole lines (no Buffer view is made for it). */
+export function decodeRange(buffer: Buffer, start: number, end: number): TextChunk {
+  // Logs are nearly always ASCII, and latin1 decodes ASCII identically at twice the speed.
+  if (isAscii(new Uint8Array(buffer.buffer, buffer.byteOffset + start, end - start))) {
+    return { text: buffer.toString('latin1', start, end), hasInvalidUtf8: false };
+  }
+  const text = buffer.toString('utf8', start, end);
+  return { text, hasInvalidUtf8: text.includes('\uFFFD') };
+}
+
+/**
+ * Yields the file in large chunks of bytes cut at line ends (a final line without newline
+ * included). Each chunk is a buffer of its own, at the start of its own ArrayBuffer, so it can be
+ * handed to a worker thread (transferred, not copied) while the next one is read. Buffers the
+ * caller is done with can be put in `spare` to be read into again: memory then stays at the chunks
+ * in use, whenever the garbage collector of the thread that had them runs.
+ */
+export function* readByteChunks(path: string, spare: Buffer[] = []): Generator<Buffer> {
+  const fresh = (size: number): Buffer => {
+    for (;;) {
+      const reused = spare.pop();
+      if (reused === undefined) return Buffer.allocUnsafeSlow(size);
+      if (reused.length >= size && reused.byteOffset === 0) return reused;
+    }
+  };
   const fd = openSync(path, 'r');
   try {
-    let buffer = Buffer.allocUnsafe(CHUNK);
+    let buffer = fresh(CHUNK);
     let carry = 0;
     for (;;) {
       if (carry === buffer.length) {
         // One line longer than the buffer: grow rather than split it, so it is judged whole.
-        const bigger = Buffer.allocUnsafe(buffer.length * 2);
+        const bigger = Buffer.allocUnsafeSlow(buffer.length * 2);
         buffer.copy(bigger, 0, 0, carry);
         buffer = bigger;
       }
@@ -55,13 +88,12 @@ export function* readTextChunks(path: string): Generator<TextChunk> {
         carry = filled;
         continue;
       }
-      // Logs are nearly always ASCII, and latin1 decodes ASCII identically at twice the speed.
-      const view = buffer.subarray(0, end);
-      const text = isAscii(view) ? view.toString('latin1') : view.toString('utf8');
-      yield { text, hasInvalidUtf8: text.includes('\uFFFD') };
-      if (read === 0) return;
+      const next = read === 0 ? null : fresh(Math.max(CHUNK, filled - end));
+      if (next !== null) buffer.copy(next, 0, end, filled);
+      yield buffer.subarray(0, end);
+      if (next === null) return;
       carry = filled - end;
-      buffer.copy(buffer, 0, end, filled);
+      buffer = next;
     }
   } finally {
     closeSync(fd);

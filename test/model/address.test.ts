@@ -39,6 +39,13 @@ test('blockTarget groups IPv6 by prefix and leaves IPv4 whole', () => {
   expect(blockTarget('2001:db8:1:2:3:4:5:6', 128)).toBe('2001:db8:1:2:3:4:5:6');
 });
 
+test('blockTarget answers the same when asked again, whatever prefix was asked in between', () => {
+  expect(blockTarget('2001:db8:1:2:3:4:5:6', 48)).toBe('2001:db8:1::/48');
+  expect(blockTarget('2001:db8:1:2:3:4:5:6', 64)).toBe('2001:db8:1:2::/64');
+  expect(blockTarget('2001:db8:1:2:3:4:5:6', 64)).toBe('2001:db8:1:2::/64');
+  expect(blockTarget('2001:db8:1:2:3:4:5:6', 48)).toBe('2001:db8:1::/48');
+});
+
 test('RangeSet answers membership and overlap', () => {
   const set = new RangeSet(['198.51.100.0/24', '2001:db8:1::/48', '192.0.2.10'].map((t) => parseCidr(t)!));
   expect(set.contains('198.51.100.200')).toBe(true);
@@ -116,4 +123,38 @@ describe('targetKey', () => {
     expect(byKey.size).toBe(texts.size);
     expect(byKey.size).toBeGreaterThan(8000);
   });
+});
+
+test('canonicalAddress agrees with ipaddr.js on every written IPv6 form, odd ones included', async () => {
+  const ipaddr = (await import('ipaddr.js')).default;
+  const reference = (text: string): string | null => {
+    if (!ipaddr.IPv6.isValid(text)) return null;
+    const ip = ipaddr.IPv6.parse(text);
+    return ip.isIPv4MappedAddress() ? ip.toIPv4Address().toString() : ip.toRFC5952String();
+  };
+  let seed = 11;
+  const next = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed;
+  };
+  const spell = (value: number): string => {
+    const hex = value.toString(16);
+    const padded = next() % 4 === 0 ? hex.padStart(4, '0') : hex;
+    return next() % 5 === 0 ? padded.toUpperCase() : padded;
+  };
+  for (let n = 0; n < 5000; n++) {
+    const parts: number[] = Array.from({ length: 8 }, () => (next() % 3 === 0 ? next() % 65536 : 0));
+    if (next() % 10 === 0) parts.splice(0, 6, 0, 0, 0, 0, 0, 0xffff);
+    let text = parts.map(spell).join(':');
+    // Compress some run of groups (zero or not: a wrong `::` must be rejected as ipaddr.js does).
+    if (next() % 2 === 0) {
+      const from = next() % 8;
+      const to = Math.min(8, from + (next() % 4));
+      const groups = text.split(':');
+      text = `${groups.slice(0, from).join(':')}::${groups.slice(to).join(':')}`;
+    }
+    if (next() % 50 === 0) text = text.replace(/:/, ':::');
+    if (next() % 50 === 0) text = `${text}:`;
+    expect([text, canonicalAddress(text)]).toEqual([text, reference(text)]);
+  }
 });
