@@ -2,7 +2,8 @@
 // strikes, source positions); at 100,000 blocks it takes a tenth of a second or more to serialize and
 // longer to reach the disk, so writing it whole, synchronously, after every decision held every
 // block behind it. Saves are coalesced, spaced so serializing stays a small share of the time, and
-// written to disk asynchronously; hand edits wait for theirs to be on disk.
+// written to disk asynchronously, one after another (they share one temporary file); hand edits wait
+// for theirs to be on disk.
 import type { StateData } from './state.js';
 
 /** Where a save goes: the atomic text writer of `SecureJsonFile`, and its synchronous whole write. */
@@ -27,10 +28,12 @@ export interface StateSaverOptions {
 export class StateSaver {
   private readonly options: StateSaverOptions;
   private pending = false;
-  private writing: Promise<void> | null = null;
+  /** Writes run one after another on this chain; it settles when the last one asked for is done. */
+  private chain: Promise<void> = Promise.resolve();
+  private inFlight = 0;
   private timer: NodeJS.Timeout | null = null;
   private nextAt = 0;
-  private closed = false;
+  private finished: Promise<void> | null = null;
   /** Serialized size and time of the last save, for status and tests. */
   lastSave: { bytes: number; serializeMs: number } | null = null;
 
@@ -40,9 +43,9 @@ export class StateSaver {
 
   /** Asks for a save soon: one save covers every request made before it starts. */
   soon(): void {
-    if (this.closed) return;
+    if (this.finished !== null) return;
     this.pending = true;
-    if (this.writing !== null || this.timer !== null) return;
+    if (this.inFlight > 0 || this.timer !== null) return;
     const wait = Math.max(0, this.nextAt - this.options.clock());
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -52,22 +55,26 @@ export class StateSaver {
 
   /** Saves the state as it is now, after any save in flight; resolves once it is on disk. */
   async now(): Promise<void> {
-    this.cancelTimer();
-    await this.writing;
+    if (this.finished !== null) return this.finished;
     this.cancelTimer();
     this.start();
-    await this.writing;
+    await this.chain;
   }
 
-  /** The last save, at exit: waits for a save in flight, then writes synchronously; later requests are ignored. */
-  async final(): Promise<void> {
-    this.closed = true;
-    this.cancelTimer();
-    await this.writing;
-    // A save that ended just now may have asked for another.
-    this.cancelTimer();
-    this.pending = false;
-    this.options.target.write(this.options.data());
+  /** The last save, at exit: waits for every save in flight, then writes synchronously; later requests wait for it. */
+  final(): Promise<void> {
+    this.finished ??= (async () => {
+      this.cancelTimer();
+      this.pending = false;
+      // A save may be chained while an earlier one is awaited: wait until none is left.
+      for (let last = this.chain; ; last = this.chain) {
+        await last;
+        if (last === this.chain) break;
+      }
+      this.cancelTimer();
+      this.options.target.write(this.options.data());
+    })();
+    return this.finished;
   }
 
   private cancelTimer(): void {
@@ -77,6 +84,7 @@ export class StateSaver {
     }
   }
 
+  /** Serializes the state now and chains its write after those before it. */
   private start(): void {
     this.pending = false;
     const began = this.options.clock();
@@ -84,12 +92,13 @@ export class StateSaver {
     const serializeMs = this.options.clock() - began;
     this.lastSave = { bytes: text.length, serializeMs };
     this.nextAt = this.options.clock() + Math.max(this.options.minIntervalMs, serializeMs / this.options.maxShare);
-    this.writing = this.options.target
-      .writeText(text)
+    this.inFlight++;
+    this.chain = this.chain
+      .then(() => this.options.target.writeText(text))
       .catch((error: unknown) => this.options.onError(error instanceof Error ? error : new Error(String(error))))
       .finally(() => {
-        this.writing = null;
-        if (this.pending) this.soon();
+        this.inFlight--;
+        if (this.pending && this.inFlight === 0) this.soon();
       });
   }
 }

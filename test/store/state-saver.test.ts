@@ -118,3 +118,37 @@ test('final() waits for a save in flight, then writes synchronously', async () =
   await advance(5000);
   expect(written).toHaveLength(1);
 });
+
+test('saves asked for at once are written one after another, newest last, never overlapping', async () => {
+  let active = 0;
+  let overlapped = false;
+  const order: string[] = [];
+  const slow: StateTarget = {
+    async writeText(text) {
+      active++;
+      if (active > 1) overlapped = true;
+      await new Promise((r) => setTimeout(r, 10));
+      order.push(text);
+      active--;
+    },
+    write() {
+      if (active > 0) overlapped = true;
+      finals++;
+    },
+  };
+  const s = new StateSaver({ target: slow, data: () => state, clock: () => clock, minIntervalMs: 1000, maxShare: 0.05, onError: () => undefined });
+  const saves: Array<Promise<void>> = [];
+  for (const target of ['a', 'b', 'c']) {
+    state.allow.push({ target, note: null, since: 0 });
+    saves.push(s.now());
+  }
+  const last = s.final();
+  await jest.advanceTimersByTimeAsync(100);
+  await Promise.all([...saves, last]);
+  expect(overlapped).toBe(false);
+  expect(order.map((t) => (JSON.parse(t) as StateData).allow.length)).toEqual([1, 2, 3]);
+  expect(finals).toBe(1);
+  // After the last save, a hand edit's save is the last one.
+  await s.now();
+  expect(finals).toBe(1);
+});

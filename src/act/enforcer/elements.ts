@@ -222,6 +222,15 @@ export class HeldElements {
     return live;
   }
 
+  /** How many elements of `set` have not expired at `now`; undefined for a set this process never loaded. */
+  liveCount(set: string, now: number): number | undefined {
+    const values = this.elements.get(set);
+    if (values === undefined) return undefined;
+    let count = 0;
+    for (const until of values.values()) if (until === null || until > now) count++;
+    return count;
+  }
+
   /** What `set` holds once `changes` (additions, refreshes) are made: its live elements with the changes. */
   after(set: string, changes: readonly ElementChange[], now: number): Map<string, number | null> {
     const out = new Map<string, number | null>();

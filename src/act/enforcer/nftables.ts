@@ -151,11 +151,28 @@ export class NftablesBackend implements EnforcerBackend {
     }
   }
 
+  /**
+   * The caller's state (its store) reconciled: once it succeeds the kernel holds what the store does,
+   * and later quick reconciles trust what this process applies; a failure leaves the next one to
+   * compare.
+   */
   async reconcile(state: DesiredState, now: number, options: ReconcileOptions = {}): Promise<ReconcileResult> {
-    if (options.quick === true && this.held !== null) {
-      const quick = await this.quickReconcile(state, now);
-      if (quick !== null) return quick;
+    try {
+      const quick = options.quick === true && this.held !== null ? await this.quickReconcile(state, now) : null;
+      const result = quick ?? (await this.fullReconcile(state, now));
+      this.suspect = false;
+      return result;
+    } catch (error) {
+      this.suspect = true;
+      throw error;
     }
+  }
+
+  /**
+   * Lists the whole table and repairs it towards `state`. Used for repairs inside apply too, where
+   * `state` is this process's own view, not the caller's store: those leave `suspect` as it is.
+   */
+  private async fullReconcile(state: DesiredState, now: number): Promise<ReconcileResult> {
     // nft lists the table in processes of its own while the desired elements are worked out here.
     const listed = this.list(now);
     // A failed listing is reported where it is awaited below, or not at all when the state is refused.
@@ -188,7 +205,6 @@ export class NftablesBackend implements EnforcerBackend {
     }
     this.desired = state;
     this.held = new HeldElements(elements, NFT_INTERVAL_SETS);
-    this.suspect = false;
     return result;
   }
 
@@ -219,7 +235,6 @@ export class NftablesBackend implements EnforcerBackend {
     }
     this.desired = state;
     this.held = new HeldElements(elements, NFT_INTERVAL_SETS);
-    this.suspect = false;
     return result;
   }
 
@@ -238,7 +253,7 @@ export class NftablesBackend implements EnforcerBackend {
       // First use in this process: start from what the kernel holds.
       const listing = await this.list(now);
       const base = listing === null ? { allow: [], deny: [], dynamic: [] } : stateFromListing(listing, this.layout);
-      const result = await this.reconcile(applyDecisions(base, decisions), now);
+      const result = await this.fullReconcile(applyDecisions(base, decisions), now);
       return { transactions: result.transactions, added: result.added, removed: result.removed, refreshed: result.refreshed };
     }
     const blocks = blocksOnly(decisions);
@@ -303,7 +318,7 @@ export class NftablesBackend implements EnforcerBackend {
     const outcome = await this.transaction(script);
     if (outcome.exitCode === 0) return null;
     if (!STALE.test(outcome.stderr)) throw kernelError(HELP, `apply ${decisions.length} decision(s)`, outcome, script);
-    const repaired = await this.reconcile(next(), now);
+    const repaired = await this.fullReconcile(next(), now);
     return { ...repaired, transactions: repaired.transactions + 1 };
   }
 
@@ -340,13 +355,13 @@ export class NftablesBackend implements EnforcerBackend {
     if (!listing.table) throw new SipwardenError('KERNEL', `nftables: table ${NFT_FAMILY} ${NFT_TABLE} is missing`);
     const managed = new Set(this.layout.sets.map((s) => s.set));
     const held = this.held;
-    const live = held === null ? null : held.live(options.now ?? Date.now());
+    const now = options.now ?? Date.now();
     const fills: SetFill[] = [];
     // One set at a time: a limiter set's listing can run to a million entries.
     for (const [name, declared] of listing.sets) {
       if (options.packetSets === false && !managed.has(name)) continue;
-      const known = live?.get(name);
-      fills.push({ name, elements: known === undefined ? await this.count(name) : known.size, size: declared.size ?? 0 });
+      const known = held?.liveCount(name, now);
+      fills.push({ name, elements: known ?? (await this.count(name)), size: declared.size ?? 0 });
     }
     return fills;
   }

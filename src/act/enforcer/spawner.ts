@@ -29,9 +29,15 @@ export class Spawner {
   /** The runner for the backends: each command goes to the child. */
   readonly runner: CommandRunner = (file, args, input) =>
     new Promise<CommandResult>((resolve) => {
-      const child = this.stopped ? null : (this.child ?? this.start());
-      if (child === null) {
+      if (this.stopped) {
         resolve(failed('the spawner is stopped'));
+        return;
+      }
+      const child = this.child !== null && this.child.connected ? this.child : this.start();
+      if (!child.connected) {
+        // The fork itself failed (out of processes or file descriptors): its 'error' says why.
+        this.child = null;
+        resolve(failed('cannot start the spawner process'));
         return;
       }
       const id = this.nextId++;
@@ -42,6 +48,7 @@ export class Spawner {
       child.send(request, (error) => {
         if (error === null) return;
         this.waiting.delete(id);
+        if (this.waiting.size === 0) child.channel?.unref();
         resolve(failed(`cannot reach the spawner: ${error.message}`));
       });
     });
@@ -62,15 +69,18 @@ export class Spawner {
       if (this.waiting.size === 0) child.channel?.unref();
       waiting?.resolve(message.result);
     });
-    child.on('exit', (code, signal) => {
+    const gone = (why: string): void => {
       if (this.child === child) this.child = null;
       // What was in flight may or may not have run: reported as not started, and the caller's next
       // reconcile compares (a later command starts a new child).
       for (const [id, waiting] of this.waiting) {
         this.waiting.delete(id);
-        waiting.resolve(failed(`the spawner exited (${signal ?? `code ${String(code)}`})`));
+        waiting.resolve(failed(why));
       }
-    });
+    };
+    child.on('exit', (code, signal) => gone(`the spawner exited (${signal ?? `code ${String(code)}`})`));
+    // A fork that failed, or a channel that broke: never an uncaught error in the daemon.
+    child.on('error', (error) => gone(`the spawner failed: ${error.message}`));
     child.unref();
     child.channel?.unref();
     this.child = child;
