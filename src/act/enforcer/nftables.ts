@@ -252,7 +252,8 @@ export class NftablesBackend implements EnforcerBackend {
     if (this.desired === null || this.held === null) {
       // First use in this process: start from what the kernel holds.
       const listing = await this.list(now);
-      const base = listing === null ? { allow: [], deny: [], dynamic: [] } : stateFromListing(listing, this.layout);
+      // A table of another ruleset may group IPv6 by another prefix length: its prefix sets cannot be read.
+      const base = listing === null ? { allow: [], deny: [], dynamic: [] } : stateFromListing(listing, this.layout, listingMatches(listing, nftStructure(this.settings)));
       const result = await this.fullReconcile(applyDecisions(base, decisions), now);
       return { transactions: result.transactions, added: result.added, removed: result.removed, refreshed: result.refreshed };
     }
@@ -391,9 +392,12 @@ function blocksOnly(decisions: readonly Decision[]): BlockDecision[] | null {
 }
 
 /** The desired state a listed table implies (used when a process starts with no state of its own). */
-function stateFromListing(listing: NftListing, layout: SetLayout): DesiredState {
+function stateFromListing(listing: NftListing, layout: SetLayout, prefixSetsReadable: boolean): DesiredState {
   const state = { allow: [] as string[], deny: [] as string[], dynamic: [] as DynamicBlock[] };
   for (const { set, prefix } of layout.sets) {
+    // Read with the wrong length, a /64 would come back as a /48, 65,536 times wider; left out, it
+    // returns with the daemon's next reconcile from its store.
+    if (prefix !== undefined && !prefixSetsReadable) continue;
     for (const [value, until] of listing.sets.get(set)?.elements ?? []) {
       // A range listed as `from-to` is not one CIDR: the next reconcile replaces it.
       if (value.includes('-')) continue;

@@ -13,8 +13,9 @@ const ok = (stdout = ''): CommandResult => ({ exitCode: 0, stdout, stderr: '', s
 const failure = (stderr: string): CommandResult => ({ exitCode: 1, stdout: '', stderr, spawnError: null });
 
 /** A table that always has the expected structure, and the elements added to it. */
-function fakeNft(): { runner: CommandRunner; kernel: Map<string, Set<string>>; failNext: (stderr: string) => void } {
-  const structure = nftStructure(settings);
+function fakeNft(tableSettings = settings): { runner: CommandRunner; kernel: Map<string, Set<string>>; failNext: (stderr: string) => void; scripts: string[] } {
+  const structure = nftStructure(tableSettings);
+  const scripts: string[] = [];
   const items: unknown[] = [{ table: { family: 'inet', name: 'sipwarden' } }];
   for (const [chain, rules] of Object.entries(structure.chains)) {
     items.push({ chain: { family: 'inet', table: 'sipwarden', name: chain } });
@@ -28,6 +29,7 @@ function fakeNft(): { runner: CommandRunner; kernel: Map<string, Set<string>>; f
   let failing: string | null = null;
   const runner: CommandRunner = async (_file, args, input) => {
     if (input !== undefined) {
+      scripts.push(input);
       if (failing !== null) {
         const stderr = failing;
         failing = null;
@@ -44,7 +46,7 @@ function fakeNft(): { runner: CommandRunner; kernel: Map<string, Set<string>>; f
     const name = args[args.length - 1] ?? '';
     return ok(JSON.stringify({ nftables: [{ set: { family: 'inet', table: 'sipwarden', name, elem: [...(kernel.get(name) ?? [])] } }] }));
   };
-  return { runner, kernel, failNext: (stderr) => (failing = stderr) };
+  return { runner, kernel, failNext: (stderr) => (failing = stderr), scripts };
 }
 
 const NOW = Date.now();
@@ -73,4 +75,15 @@ test('a reconcile that fails leaves the next quick one to compare', async () => 
   nft.failNext('Error: Could not process rule: Cannot allocate memory');
   await expect(backend.reconcile(store('203.0.113.9'), NOW)).rejects.toThrow();
   expect(await backend.reconcile(store('203.0.113.9'), NOW + 1000, { quick: true })).toMatchObject({ added: 1 });
+});
+
+test('a process meeting a table grouped by another IPv6 prefix never reads its prefix sets with the wrong length', async () => {
+  const nft = fakeNft();
+  nft.kernel.set('denyprefix6', new Set(['2001:db8:1:2::']));
+  nft.kernel.set('deny4', new Set(['198.51.100.7']));
+  const by48 = enforcerSettings({ ...defaultConfig(), blocking: { ...defaultConfig().blocking, ipv6Prefix: 48 } });
+  await new NftablesBackend({ settings: by48, runner: nft.runner }).apply([block('203.0.113.9')], NOW);
+  const load = nft.scripts.at(-1) ?? '';
+  expect(load).toContain('198.51.100.7');
+  expect(load).not.toContain('2001:db8:1:');
 });
