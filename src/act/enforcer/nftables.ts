@@ -286,8 +286,9 @@ export class NftablesBackend implements EnforcerBackend {
     }
     // Appended rather than merged (a merge is a pass over the whole state): a repeated target takes its
     // latest expiry wherever the state is read, and the next reconcile replaces the state whole.
-    const added = blocks.flatMap((b) => (b.until > now ? [{ target: b.target, until: b.until }] : []));
-    this.desired = { ...desired, dynamic: desired.dynamic.concat(added) };
+    const dynamic = desired.dynamic.slice();
+    for (const b of blocks) if (b.until > now) dynamic.push({ target: b.target, until: b.until });
+    this.desired = { ...desired, dynamic };
     held.record(diff.add);
     held.record(diff.refresh);
     return { transactions: script === '' ? 0 : 1, added: diff.add.length, removed: 0, refreshed: diff.refresh.length };
