@@ -18,7 +18,13 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   MAIL: 3,
 };
 
+/** A reader that stopped early (`sipwarden replay --json | head`): not an error of ours. */
+function isClosedPipe(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+}
+
 function report(error: unknown, debug: boolean): number {
+  if (isClosedPipe(error)) return 0;
   if (error instanceof SipwardenError) {
     process.stderr.write(`sipwarden: ${error.message}\n`);
     for (const detail of error.details) process.stderr.write(`  ${detail}\n`);
@@ -29,6 +35,12 @@ function report(error: unknown, debug: boolean): number {
   if (debug && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
   return 3;
 }
+
+// Output nobody reads any more ends the command quietly, as SIGPIPE ends other tools (Node ignores SIGPIPE).
+process.stdout.on('error', (error: unknown) => {
+  if (!isClosedPipe(error)) throw error;
+  process.exit(0);
+});
 
 async function main(argv: string[]): Promise<void> {
   const debug = argv.includes('--debug');

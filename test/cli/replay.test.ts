@@ -114,3 +114,23 @@ describe('bad usage exits 2 with a clear message', () => {
     expect(result.stderr).toContain('missing.yml: no such config file');
   });
 });
+
+test('a reader that stops early (`| head`) ends replay quietly, exit 0', async () => {
+  const { spawn } = await import('node:child_process');
+  const { CLI } = await import('../helpers/cli.js');
+  const dir = mkdtempSync(join(tmpdir(), 'sipwarden-epipe-'));
+  try {
+    const log = join(dir, 'messages');
+    const line = (i: number) => `[2024-01-15 10:00:00] NOTICE[1] chan_sip.c: Registration from '<sip:${i}@192.0.2.1>' failed for '198.51.${i >> 8 & 255}.${i & 255}:5060' - Wrong password\n`;
+    writeFileSync(log, Array.from({ length: 50_000 }, (_, i) => line(i)).join(''));
+    const child = spawn('node', [CLI, 'replay', '--json', '--format', 'asterisk', log], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Read the first chunk, then close the pipe, as `head -1` does.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
