@@ -258,7 +258,7 @@ async function main() {
   if (missing.length > 0) {
     fail(
       `missing ${missing.map((t) => t.command).join(', ')}. This demo does not install anything itself; on Debian or Ubuntu:\n` +
-        `  sudo apt-get install -y --no-install-recommends ${missing.map((t) => t.pkg).join(' ')}\n` +
+        `  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing.map((t) => t.pkg).join(' ')}\n` +
         (missing.some((t) => t.command === 'kamailio')
           ? "Debian starts and enables Kamailio's own service when it installs the package; the demo runs its own\n" +
             'copy inside the sandbox and does not need it: sudo systemctl disable --now kamailio\n'
