@@ -227,7 +227,7 @@ export function targetKey(target: string): TargetKey {
 }
 
 /** The 32 bits of a canonical dotted quad as an int32 (negative from 128.0.0.0 up). */
-function dottedQuadBits(text: string): number {
+export function dottedQuadBits(text: string): number {
   let bits = 0;
   let octet = 0;
   for (let i = 0; i < text.length; i++) {

@@ -1,26 +1,15 @@
 // The daemon as a real process in a network namespace with the nft backend, driven through its log
 // file, its CLI and signals, and checked in the kernel.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { appendFileSync, readFileSync, renameSync, copyFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
-import { Lab, removeLeftovers, ATTACKER4, ATTACKER6, OTHER4, PBX4, RANGE6_HOST, sleep } from './helpers/lab.js';
-import { appendFailedRegisters, daemonHarness, setElements, waitFor, type DaemonHarness } from './helpers/daemon.js';
+import { type Lab, ATTACKER4, ATTACKER6, OTHER4, PBX4, RANGE6_HOST, sleep } from './helpers/lab.js';
+import { appendFailedRegisters, daemonHarness, daemonLab, setElements, waitFor, type DaemonHarness } from './helpers/daemon.js';
 
 let lab: Lab;
 let harness: DaemonHarness | null = null;
 
-beforeAll(async () => {
-  await removeLeftovers();
-  lab = await Lab.create('daemon');
-});
-afterAll(async () => {
-  await lab?.destroy();
-});
-afterEach(async () => {
-  await harness?.cleanup();
-  harness = null;
-  await execa('ip', ['netns', 'exec', lab.pbx, 'nft', 'delete', 'table', 'inet', 'sipwarden'], { reject: false });
-});
+daemonLab('daemon', (made) => (lab = made));
 
 async function journalTotal(h: DaemonHarness): Promise<number> {
   const result = await h.cli(['logs', '--json', '--per-page', '1']);

@@ -1,10 +1,10 @@
 // The iptables + ipset backend against the real kernel, with real SIP packets, in throwaway namespaces.
-import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
+import { expect, jest, test } from '@jest/globals';
 import { defaultConfig } from '../../src/config/defaults.js';
 import type { Config } from '../../src/config/types.js';
 import { enforcerSettings, EMPTY_STATE } from '../../src/act/enforcer/backend.js';
 import { IptablesBackend } from '../../src/act/enforcer/iptables-ipset.js';
-import { ATTACKER4, ATTACKER6, Lab, OTHER4, PBX4, PBX6, RANGE4_HOST, removeLeftovers } from './helpers/lab.js';
+import { ATTACKER4, ATTACKER6, OTHER4, PBX4, PBX6, RANGE4_HOST, labsPerTest } from './helpers/lab.js';
 
 jest.setTimeout(60_000);
 
@@ -14,20 +14,7 @@ function config(): Config {
   return c;
 }
 
-const labs: Lab[] = [];
-async function lab(tag: string): Promise<Lab> {
-  const created = await Lab.create(tag);
-  labs.push(created);
-  return created;
-}
-
-beforeAll(async () => {
-  await removeLeftovers();
-});
-
-afterAll(async () => {
-  for (const l of labs) await l.destroy();
-});
+const lab = labsPerTest();
 
 test('hashlimit 20/minute burst 10: exactly 10 of 50 INVITEs arrive (IPv4 and IPv6); OPTIONS pass; one log per episode', async () => {
   const l = await lab('ipt-limit');

@@ -1,10 +1,10 @@
 // Packet evidence over NFLOG: the daemon (nft backend, kernel.evidence nflog) reads the packets the
 // kernel hands it through tcpdump, learns User-Agents and victims, and blocks scanners.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
-import { Lab, removeLeftovers, ATTACKER4, OTHER4, PBX4, RANGE6_HOST, PBX6 } from './helpers/lab.js';
-import { daemonHarness, setElements, waitFor, type DaemonHarness } from './helpers/daemon.js';
+import { type Lab, ATTACKER4, OTHER4, PBX4, RANGE6_HOST, PBX6 } from './helpers/lab.js';
+import { daemonHarness, daemonLab, setElements, waitFor, type DaemonHarness } from './helpers/daemon.js';
 
 let lab: Lab;
 let harness: DaemonHarness | null = null;
@@ -19,18 +19,7 @@ async function send(userAgent: string, from: string, to: string, method: string,
   if (result.exitCode !== 0) throw new Error(`sip-peer: ${String(result.stderr)}`);
 }
 
-beforeAll(async () => {
-  await removeLeftovers();
-  lab = await Lab.create('nflog');
-});
-afterAll(async () => {
-  await lab?.destroy();
-});
-afterEach(async () => {
-  await harness?.cleanup();
-  harness = null;
-  await execa('ip', ['netns', 'exec', lab.pbx, 'nft', 'delete', 'table', 'inet', 'sipwarden'], { reject: false });
-});
+daemonLab('nflog', (made) => (lab = made));
 
 interface LogEntry {
   attacker: string;

@@ -1,5 +1,5 @@
 // The nftables backend against the real kernel, with real SIP packets, in throwaway network namespaces.
-import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { describe, expect, jest, test } from '@jest/globals';
 import { execa } from 'execa';
 import { defaultConfig } from '../../src/config/defaults.js';
 import type { Config } from '../../src/config/types.js';
@@ -7,7 +7,7 @@ import { enforcerSettings, EMPTY_STATE, type DesiredState } from '../../src/act/
 import { NftablesBackend } from '../../src/act/enforcer/nftables.js';
 import { execaRunner, type CommandRunner } from '../../src/act/enforcer/run.js';
 import { SipwardenError } from '../../src/model/errors.js';
-import { ATTACKER4, ATTACKER6, Lab, OTHER4, PBX4, PBX6, RANGE4_HOST, RANGE6_HOST, removeLeftovers, sleep } from './helpers/lab.js';
+import { ATTACKER4, ATTACKER6, Lab, OTHER4, PBX4, PBX6, RANGE4_HOST, RANGE6_HOST, labsPerTest, sleep } from './helpers/lab.js';
 
 jest.setTimeout(60_000);
 
@@ -18,24 +18,11 @@ function config(change: (c: Config) => void = () => {}): Config {
   return c;
 }
 
-const labs: Lab[] = [];
-async function lab(tag: string): Promise<Lab> {
-  const created = await Lab.create(tag);
-  labs.push(created);
-  return created;
-}
+const lab = labsPerTest();
 
 function backend(l: Lab, c: Config = config()): NftablesBackend {
   return new NftablesBackend({ settings: enforcerSettings(c), netns: l.pbx });
 }
-
-beforeAll(async () => {
-  await removeLeftovers();
-});
-
-afterAll(async () => {
-  for (const l of labs) await l.destroy();
-});
 
 describe('INVITE limiter', () => {
   test('20/minute burst 10: 50 INVITEs at once over UDP -> exactly 10 arrive; OPTIONS and REGISTER floods pass', async () => {

@@ -5,7 +5,7 @@
 // inet_ntop), so it is recognised on sight, with a character scan that allocates nothing: accepted
 // only when it is exactly what ipaddr.js would print. Anything else goes to `parseCidr` (ipaddr.js),
 // the one place raw address text is validated; both ways give the same Cidr.
-import { formatCidr, parseCidr, type Cidr } from '../../model/address.js';
+import { dottedQuadBits, formatCidr, parseCidr, type Cidr } from '../../model/address.js';
 
 /** A valid range and its element text. */
 export interface Range {
@@ -19,20 +19,9 @@ export interface Range {
 const DOTTED = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 const LENGTH = /^(?:0|[1-9]\d{0,2})$/;
 
-/** The 32 bits of a dotted quad already matched by DOTTED. */
+/** The 32 bits of a dotted quad already matched by DOTTED, unsigned. */
 function ipv4Bits(text: string): number {
-  let bits = 0;
-  let octet = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46) {
-      bits = bits * 256 + octet;
-      octet = 0;
-    } else {
-      octet = octet * 10 + (c - 48);
-    }
-  }
-  return bits * 256 + octet;
+  return dottedQuadBits(text) >>> 0;
 }
 
 function ipv4Text(bits: number): string {

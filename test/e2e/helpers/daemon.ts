@@ -1,11 +1,12 @@
 // Runs the real sipwarden daemon as a process inside a test namespace, with a config of the test's own.
+import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import { execa, type ResultPromise } from 'execa';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { CLI } from '../../helpers/cli.js';
-import { sh, sleep, type Lab } from './lab.js';
+import { Lab, removeLeftovers, sh, sleep } from './lab.js';
 
 export interface DaemonHarness {
   dir: string;
@@ -102,12 +103,38 @@ export function daemonHarness(lab: Lab, config: Record<string, unknown>): Daemon
       return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
     },
     async cleanup() {
+      running.delete(harness);
       await harness.stop('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     },
   };
   harness.writeConfig(config);
+  running.add(harness);
   return harness;
+}
+
+/** Daemons started and not yet cleaned up. */
+const running = new Set<DaemonHarness>();
+
+/**
+ * For a suite running the daemon in one lab: the lab is made before the suite (`made` receives it)
+ * and removed after it, even when a test failed; after each test every daemon it started is
+ * stopped and the sipwarden table deleted, so the next test starts clean.
+ */
+export function daemonLab(tag: string, made: (lab: Lab) => void): void {
+  let lab: Lab | null = null;
+  beforeAll(async () => {
+    await removeLeftovers();
+    lab = await Lab.create(tag);
+    made(lab);
+  });
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+  afterEach(async () => {
+    for (const harness of [...running]) await harness.cleanup();
+    if (lab !== null) await execa('ip', ['netns', 'exec', lab.pbx, 'nft', 'delete', 'table', 'inet', 'sipwarden'], { reject: false });
+  });
 }
 
 /** Elements of one sipwarden set in the PBX namespace (empty when the set or table is missing). */

@@ -1,5 +1,6 @@
 // Throwaway network namespaces for kernel tests: a PBX and an attacker joined by a veth pair.
 // Every firewall command runs inside a namespace (`ip netns exec`); the root namespace is never touched.
+import { afterAll, beforeAll } from '@jest/globals';
 import { execa, type ResultPromise } from 'execa';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -122,3 +123,22 @@ export class Lab {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * For a suite that makes a lab per test: leftovers of an interrupted run are removed before it, and
+ * every lab it made is removed after it, even when a test failed. Returns the lab maker.
+ */
+export function labsPerTest(): (tag: string) => Promise<Lab> {
+  const labs: Lab[] = [];
+  beforeAll(async () => {
+    await removeLeftovers();
+  });
+  afterAll(async () => {
+    for (const l of labs) await l.destroy();
+  });
+  return async (tag) => {
+    const created = await Lab.create(tag);
+    labs.push(created);
+    return created;
+  };
+}
