@@ -146,6 +146,30 @@ describe('blocks', () => {
     expect((await listener.stop()).sources).toEqual({ [ATTACKER4]: 5 });
   });
 
+  test("a block with the whole dynamic block time left goes in with the set's own timeout and expires with it", async () => {
+    const l = await lab('settimeout');
+    const scripts: string[] = [];
+    const nft = new NftablesBackend({
+      settings: enforcerSettings(config((c) => (c.blocking.dynamicBlockTime = 3000))),
+      netns: l.pbx,
+      runner: async (file, args, input) => {
+        if (input !== undefined) scripts.push(input);
+        return execaRunner(file, args, input);
+      },
+    });
+    const now = Date.now();
+    await nft.reconcile(EMPTY_STATE, now);
+    await nft.apply([{ type: 'block', time: now, target: ATTACKER4, attacker: ATTACKER4, kind: 'register', until: Date.now() + 3000, reason: 'test', strikes: 1 }], Date.now());
+    expect(scripts.at(-1)).toBe(`add element inet sipwarden block4 { ${ATTACKER4} }\n`);
+    let listener = await l.listen();
+    await l.send({ from: ATTACKER4, to: PBX4, method: 'OPTIONS', count: 5 });
+    expect((await listener.stop()).sources).toEqual({});
+    await sleep(3500);
+    listener = await l.listen();
+    await l.send({ from: ATTACKER4, to: PBX4, method: 'OPTIONS', count: 5 });
+    expect((await listener.stop()).sources).toEqual({ [ATTACKER4]: 5 });
+  });
+
   test('a permanent block persists; an allowlisted source passes unlimited even when denylisted', async () => {
     const l = await lab('perm');
     const nft = backend(l);

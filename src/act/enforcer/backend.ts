@@ -34,6 +34,8 @@ export interface EnforcerSettings {
   userAgents: readonly string[];
   /** The prefix length IPv6 sources are blocked by (`blocking.ipv6Prefix`): such networks get a set of their own. */
   ipv6Prefix: number;
+  /** The dynamic block time (`blocking.dynamicBlockTime`): the block sets' own timeout. */
+  blockTimeoutMs: number;
 }
 
 /** The enforcer's settings from a validated config; the limiter's parameters come from `limiterParameters()`. */
@@ -47,6 +49,7 @@ export function enforcerSettings(config: Config): EnforcerSettings {
     setSizes: { ...config.kernel.setSizes },
     userAgents: [...config.blocking.userAgents],
     ipv6Prefix: config.blocking.ipv6Prefix,
+    blockTimeoutMs: config.blocking.dynamicBlockTime,
   };
 }
 

@@ -35,7 +35,8 @@ export interface DesiredElements {
 
 /** A range's element text in the set `choice` names: a prefix set's elements carry no `/length`. */
 export function elementText(choice: SetChoice, range: Range): string {
-  return choice.prefix === undefined ? range.text : range.text.slice(0, range.text.lastIndexOf('/'));
+  // The network is the text before `/` (ranges are written `formatCidr` does), already at hand.
+  return choice.prefix === undefined ? range.text : range.cidr.network;
 }
 
 /** The later of two expiries; null (never) outlasts any time. */
@@ -179,19 +180,27 @@ export class HeldElements {
   constructor(elements: ElementMap, intervalSets: ReadonlySet<string>) {
     this.elements = elements;
     this.intervalSets = intervalSets;
-    for (const set of intervalSets) for (const value of elements.get(set)?.keys() ?? []) this.noteLength(set, value);
+    for (const set of intervalSets) for (const value of elements.get(set)?.keys() ?? []) this.noteLength(set, lengthOf(value));
   }
 
-  /** Notes the prefix length of an element of an interval set (the text `formatCidr` wrote: a host has no `/`). */
-  private noteLength(set: string, value: string): void {
-    const slash = value.lastIndexOf('/');
-    const length = slash >= 0 ? Number(value.slice(slash + 1)) : value.includes(':') ? 128 : 32;
+  /** Notes that an interval set holds (or is about to hold) a range of prefix length `length`. */
+  noteLength(set: string, length: number): void {
     let lengths = this.lengths.get(set);
     if (lengths === undefined) {
       lengths = new Set();
       this.lengths.set(set, lengths);
     }
     lengths.add(length);
+  }
+
+  /** The element -> expiry map of `set`, made when missing: for writing a batch in place. */
+  valuesOf(set: string): Map<string, number | null> {
+    let values = this.elements.get(set);
+    if (values === undefined) {
+      values = new Map();
+      this.elements.set(set, values);
+    }
+    return values;
   }
 
   /** The expiry of `value` in `set`: undefined when it is not held or has expired by `now`. */
@@ -214,12 +223,15 @@ export class HeldElements {
   /** The elements not expired at `now`: what the kernel holds. */
   live(now: number): ElementMap {
     const live: ElementMap = new Map();
-    for (const [set, values] of this.elements) {
-      const kept = new Map<string, number | null>();
-      for (const [value, until] of values) if (until === null || until > now) kept.set(value, until);
-      live.set(set, kept);
-    }
+    for (const set of this.elements.keys()) live.set(set, this.liveValues(set, now));
     return live;
+  }
+
+  /** The elements of `set` not expired at `now`. */
+  liveValues(set: string, now: number): Map<string, number | null> {
+    const kept = new Map<string, number | null>();
+    for (const [value, until] of this.elements.get(set) ?? []) if (until === null || until > now) kept.set(value, until);
+    return kept;
   }
 
   /** How many elements of `set` have not expired at `now`; undefined for a set this process never loaded. */
@@ -230,40 +242,50 @@ export class HeldElements {
     for (const until of values.values()) if (until === null || until > now) count++;
     return count;
   }
+}
 
-  /** What `set` holds once `changes` (additions, refreshes) are made: its live elements with the changes. */
-  after(set: string, changes: readonly ElementChange[], now: number): Map<string, number | null> {
-    const out = new Map<string, number | null>();
-    for (const [value, until] of this.elements.get(set) ?? []) if (until === null || until > now) out.set(value, until);
-    for (const change of changes) if (change.set === set) out.set(change.value, change.until);
-    return out;
-  }
+/** The prefix length of an element of an interval set (the text `formatCidr` wrote: a host has no `/`). */
+function lengthOf(value: string): number {
+  const slash = value.lastIndexOf('/');
+  return slash >= 0 ? Number(value.slice(slash + 1)) : value.includes(':') ? 128 : 32;
+}
 
-  /** Records additions and refreshes the kernel has taken. */
-  record(changes: readonly ElementChange[]): void {
-    for (const { set, value, until } of changes) {
-      let values = this.elements.get(set);
-      if (values === undefined) {
-        values = new Map();
-        this.elements.set(set, values);
-      }
-      values.set(value, until);
-      if (this.intervalSets.has(set)) this.noteLength(set, value);
-    }
-  }
+/** A batch's changes, already written into the held elements: kept once the kernel takes them, else undone. */
+export interface StagedBlocks {
+  diff: ElementDiff;
+  /** Puts back what the held elements had before the batch; a second call does nothing. */
+  undo(): void;
 }
 
 /**
  * What a batch of new blocks changes, worked out from the blocks alone: each block's element is added,
  * or refreshed when it gains time; the same diff a full `diffElements` would give for these blocks.
- * Null when that needs the full diff: a range would go into an interval set that holds (or gets in
- * this batch) ranges of another length, which might cover it or be covered by it.
+ * The changes are written into `held` as they are found, one lookup and one write an element (a pass
+ * over a map of 100,000 elements costs tens of milliseconds here), with what they replaced kept for
+ * `undo`. Null, with `held` as it was, when the batch needs the full diff: a range would go into an
+ * interval set that holds (or gets in this batch) ranges of another length, which might cover it or
+ * be covered by it.
  */
-export function blockDiff(held: HeldElements, blocks: readonly DynamicBlock[], now: number, layout: SetLayout): ElementDiff | null {
-  // Set -> element -> its change; a target blocked twice in the batch keeps the later expiry.
-  const bySet = new Map<string, Map<string, ElementChange>>();
+export function blockDiff(held: HeldElements, blocks: readonly DynamicBlock[], now: number, layout: SetLayout): StagedBlocks | null {
+  const diff: ElementDiff = { add: [], refresh: [], remove: [], superseded: [] };
+  // What each refresh replaced, in order. An addition replaced nothing held (or an expired element,
+  // which counts as absent): undone, it is deleted.
+  const replaced: Array<{ values: Map<string, number | null>; value: string; until: number | null }> = [];
+  let undone = false;
+  const undo = (): void => {
+    if (undone) return;
+    undone = true;
+    for (let i = replaced.length - 1; i >= 0; i--) {
+      const entry = replaced[i];
+      if (entry !== undefined) entry.values.set(entry.value, entry.until);
+    }
+    for (const { set, value } of diff.add) held.elements.get(set)?.delete(value);
+  };
   // The one prefix length each interval set takes in this batch.
   const lengths = new Map<string, number>();
+  // Batches are mostly runs of one set: its map is looked up once a run.
+  let lastSet = '';
+  let lastValues: Map<string, number | null> | null = null;
   for (const block of blocks) {
     if (block.until <= now) continue;
     // Read at once: nothing of the range is kept but its element text.
@@ -275,29 +297,66 @@ export function blockDiff(held: HeldElements, blocks: readonly DynamicBlock[], n
     if (interval) {
       const length = lengths.get(set);
       if (length === undefined) {
-        if (!held.holdsOnly(set, range.cidr.length)) return null;
+        if (!held.holdsOnly(set, range.cidr.length)) {
+          undo();
+          return null;
+        }
         lengths.set(set, range.cidr.length);
+        held.noteLength(set, range.cidr.length);
       } else if (length !== range.cidr.length) {
+        undo();
         return null;
       }
     }
-    let changes = bySet.get(set);
-    if (changes === undefined) {
-      changes = new Map();
-      bySet.set(set, changes);
+    if (set !== lastSet || lastValues === null) {
+      lastSet = set;
+      lastValues = held.valuesOf(set);
     }
     const value = elementText(choice, range);
-    const change = changes.get(value);
-    if (change === undefined) changes.set(value, { set, value, until: block.until });
-    else change.until = Math.max(change.until ?? 0, block.until);
-  }
-  const diff: ElementDiff = { add: [], refresh: [], remove: [], superseded: [] };
-  for (const changes of bySet.values()) {
-    for (const change of changes.values()) {
-      const old = held.expiry(change.set, change.value, now);
-      if (old === undefined) diff.add.push(change);
-      else if (old !== null && (change.until ?? 0) > old) diff.refresh.push(change);
+    const old = lastValues.get(value);
+    const live = old !== undefined && (old === null || old > now);
+    if (live && (old === null || block.until <= old)) continue;
+    lastValues.set(value, block.until);
+    if (live) {
+      replaced.push({ values: lastValues, value, until: old });
+      diff.refresh.push({ set, value, until: block.until });
+    } else {
+      diff.add.push({ set, value, until: block.until });
     }
   }
-  return diff;
+  mergeRepeats(diff);
+  return { diff, undo };
+}
+
+/**
+ * A target blocked again later in its own batch, for longer, shows up as a refresh of what the batch
+ * itself added or refreshed: each element gets one change, with the latest expiry (a refresh deletes
+ * the element first, and an element only being added is not there to delete).
+ */
+function mergeRepeats(diff: ElementDiff): void {
+  if (diff.refresh.length === 0) return;
+  // Keyed by set, then element: a /64 in its prefix set and a host in block6 share their text.
+  const refreshed = new Map<string, Map<string, ElementChange>>();
+  const repeats = new Set<ElementChange>();
+  for (const change of diff.refresh) {
+    let bySet = refreshed.get(change.set);
+    if (bySet === undefined) {
+      bySet = new Map();
+      refreshed.set(change.set, bySet);
+    }
+    const first = bySet.get(change.value);
+    if (first === undefined) {
+      bySet.set(change.value, change);
+    } else {
+      first.until = later(first.until, change.until);
+      repeats.add(change);
+    }
+  }
+  for (const change of diff.add) {
+    const again = refreshed.get(change.set)?.get(change.value);
+    if (again === undefined) continue;
+    change.until = later(change.until, again.until);
+    repeats.add(again);
+  }
+  if (repeats.size > 0) diff.refresh = diff.refresh.filter((change) => !repeats.has(change));
 }

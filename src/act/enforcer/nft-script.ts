@@ -41,6 +41,12 @@ const PROBE_TIMEOUT_MS = 3_600_000;
 const CHUNK = 5000;
 /** Set timeouts shorter than this are raised to it (an element must outlive the transaction). */
 const MIN_TIMEOUT_MS = 1000;
+/**
+ * An element whose remaining time is at most this much below its block set's own timeout takes that
+ * timeout (no per-element one): the kernel then releases it up to this long after its recorded expiry.
+ * Within the tolerance reconcile allows between listed and stored expiries.
+ */
+const DEFAULT_TIMEOUT_SLACK_MS = 2000;
 /** A block of an interval set this close to expiry is left to expire rather than deleted (it may be gone). */
 const EXPIRY_MARGIN_MS = 2000;
 /**
@@ -146,7 +152,8 @@ export function nftStructure(settings: EnforcerSettings): NftStructure {
     const family = name.endsWith('4') ? 4 : 6;
     const list = name.startsWith('allow') || name.startsWith('deny');
     const flags = [interval ? 'interval' : '', list ? '' : 'timeout'].filter((f) => f !== '').join(',');
-    declare(name, family, flags, list ? sizes.lists : sizes.blocks);
+    // Block sets time out after the dynamic block time unless an element says otherwise (see timeoutText).
+    declare(name, family, flags, list ? sizes.lists : sizes.blocks, list ? undefined : settings.blockTimeoutMs);
   }
   const chains: Array<{ name: string; base?: string; rules: string[] }> = [];
   const pre: string[] = ['iif "lo" accept comment "sipwarden ruleset FINGERPRINT"'];
@@ -238,48 +245,62 @@ export function nftStructure(settings: EnforcerSettings): NftStructure {
   };
 }
 
-function timeoutText(until: number | null, now: number): string {
-  return until === null ? '' : ` timeout ${Math.max(MIN_TIMEOUT_MS, Math.round(until - now))}ms`;
+/**
+ * ` timeout Nms` for an element of a timeout set, or '' when the set's own timeout (the dynamic block
+ * time) ends it no more than DEFAULT_TIMEOUT_SLACK_MS after its expiry: a block applied as it is
+ * decided. nft spends about a fifth of a 100,000-block transaction parsing per-element timeouts.
+ */
+function timeoutText(until: number | null, now: number, setTimeoutMs: number | null): string {
+  if (until === null) return '';
+  const remaining = Math.max(MIN_TIMEOUT_MS, Math.round(until - now));
+  if (setTimeoutMs !== null && remaining <= setTimeoutMs && setTimeoutMs - remaining <= DEFAULT_TIMEOUT_SLACK_MS) return '';
+  return ` timeout ${remaining}ms`;
 }
 
-/** Element lines for one operation, chunked; `withTimeout` adds each element's remaining time. */
-function elementLines(op: 'add' | 'delete', changes: readonly ElementChange[], now: number, withTimeout: boolean): string[] {
+/** How elements' timeouts are written: not at all (deletes), or each its remaining time, left out where the set's own timeout serves. */
+type TimeoutStyle = { written: false } | { written: true; now: number; setTimeoutMs: number | null };
+const NO_TIMEOUTS: TimeoutStyle = { written: false };
+
+/** Element lines for one operation, chunked. */
+function elementLines(op: 'add' | 'delete', changes: readonly ElementChange[], timeouts: TimeoutStyle): string[] {
   const bySet = new Map<string, string[]>();
   // Blocks of one batch mostly share an expiry: its text is made once.
   let lastUntil: number | null = null;
   let lastTimeout = '';
+  let lastSet = '';
+  let items: string[] = [];
   for (const change of changes) {
-    let items = bySet.get(change.set);
-    if (items === undefined) {
-      items = [];
-      bySet.set(change.set, items);
+    if (change.set !== lastSet) {
+      lastSet = change.set;
+      items = bySet.get(lastSet) ?? [];
+      bySet.set(lastSet, items);
     }
-    if (withTimeout && TIMEOUT_SETS.has(change.set)) {
-      if (change.until !== lastUntil) [lastUntil, lastTimeout] = [change.until, timeoutText(change.until, now)];
-      items.push(change.value + lastTimeout);
+    if (timeouts.written && TIMEOUT_SETS.has(change.set)) {
+      if (change.until !== lastUntil) [lastUntil, lastTimeout] = [change.until, timeoutText(change.until, timeouts.now, timeouts.setTimeoutMs)];
+      items.push(lastTimeout === '' ? change.value : change.value + lastTimeout);
     } else {
       items.push(change.value);
     }
   }
   const lines: string[] = [];
-  for (const [name, items] of bySet) {
-    for (let i = 0; i < items.length; i += CHUNK) lines.push(`${op} element ${TABLE} ${name} { ${items.slice(i, i + CHUNK).join(', ')} }`);
+  for (const [name, setItems] of bySet) {
+    for (let i = 0; i < setItems.length; i += CHUNK) lines.push(`${op} element ${TABLE} ${name} { ${setItems.slice(i, i + CHUNK).join(', ')} }`);
   }
   return lines;
 }
 
 /** Every element of `elements` as `add element` lines, with remaining time for dynamic blocks. */
-function addAll(elements: ElementMap, now: number): string[] {
+function addAll(elements: ElementMap, timeouts: TimeoutStyle): string[] {
   const changes: ElementChange[] = [];
   for (const [name, values] of elements) for (const [value, until] of values) changes.push({ set: name, value, until });
-  return elementLines('add', changes, now, true);
+  return elementLines('add', changes, timeouts);
 }
 
 /** The whole table in one transaction: created if missing, replaced if present, with its elements. */
 export function nftFullScript(settings: EnforcerSettings, elements: ElementMap, now: number): string {
   const structure = nftStructure(settings);
   // `table` then `delete table` makes the load work whether or not the table exists.
-  return [`table ${TABLE}`, `delete table ${TABLE}`, structure.text, ...addAll(elements, now), ''].join('\n');
+  return [`table ${TABLE}`, `delete table ${TABLE}`, structure.text, ...addAll(elements, { written: true, now, setTimeoutMs: settings.blockTimeoutMs }), ''].join('\n');
 }
 
 /** What a set holds once a change is made: every element, for rewriting the set whole. */
@@ -292,6 +313,14 @@ function setsToRewrite(deletes: readonly ElementChange[], intervalSets: Readonly
   return new Set([...counts].filter(([, count]) => count > REWRITE_AFTER_DELETES).map(([set]) => set));
 }
 
+export interface ChangeScriptOptions {
+  /** What a set holds after the change, for an interval set rewritten whole; without it none is. */
+  contents?: SetContents;
+  /** The block sets' own timeout (`blockTimeoutMs` of the settings the table was made with); null: every timeout written. */
+  setTimeoutMs?: number | null;
+  intervalSets?: ReadonlySet<string>;
+}
+
 /**
  * Element changes in one transaction. An element that exists or is already gone is no error in a
  * hash set: a removal first adds the element (a no-op when present). Interval sets refuse that trick
@@ -300,7 +329,9 @@ function setsToRewrite(deletes: readonly ElementChange[], intervalSets: Readonly
  * interval set the change deletes many elements from is flushed and its elements, from `contents`,
  * added back instead (see REWRITE_AFTER_DELETES).
  */
-export function nftChangeScript(diff: ElementDiff, now: number, contents?: SetContents, intervalSets: ReadonlySet<string> = NFT_INTERVAL_SETS): string {
+export function nftChangeScript(diff: ElementDiff, now: number, options: ChangeScriptOptions = {}): string {
+  const { contents, intervalSets = NFT_INTERVAL_SETS } = options;
+  const timeouts: TimeoutStyle = { written: true, now, setTimeoutMs: options.setTimeoutMs ?? null };
   const expiring = (c: ElementChange): boolean => c.until !== null && c.until - now < EXPIRY_MARGIN_MS;
   const remove = diff.remove.filter((c) => !(intervalSets.has(c.set) && expiring(c)));
   const rewrite = contents === undefined ? new Set<string>() : setsToRewrite([...diff.superseded, ...remove, ...diff.refresh], intervalSets);
@@ -312,19 +343,19 @@ export function nftChangeScript(diff: ElementDiff, now: number, contents?: SetCo
   const hashRefresh = refresh.filter((c) => !intervalSets.has(c.set));
   const rewritten = [...rewrite].flatMap((set) => {
     const values = contents?.(set) ?? new Map<string, number | null>();
-    return [`flush set ${TABLE} ${set}`, ...elementLines('add', [...values].map(([value, until]) => ({ set, value, until })), now, true)];
+    return [`flush set ${TABLE} ${set}`, ...elementLines('add', [...values].map(([value, until]) => ({ set, value, until })), timeouts)];
   });
   const lines = [
     ...rewritten,
     // Deletes come before adds: an interval set takes a range only once what it covers is gone.
-    ...elementLines('delete', superseded, now, false),
-    ...elementLines('delete', intervalRemove, now, false),
-    ...elementLines('add', hashRemove, now, true),
-    ...elementLines('delete', hashRemove, now, false),
-    ...elementLines('add', hashRefresh, now, true),
-    ...elementLines('delete', refresh, now, false),
-    ...elementLines('add', refresh, now, true),
-    ...elementLines('add', keep(diff.add), now, true),
+    ...elementLines('delete', superseded, NO_TIMEOUTS),
+    ...elementLines('delete', intervalRemove, NO_TIMEOUTS),
+    ...elementLines('add', hashRemove, timeouts),
+    ...elementLines('delete', hashRemove, NO_TIMEOUTS),
+    ...elementLines('add', hashRefresh, timeouts),
+    ...elementLines('delete', refresh, NO_TIMEOUTS),
+    ...elementLines('add', refresh, timeouts),
+    ...elementLines('add', keep(diff.add), timeouts),
   ];
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }

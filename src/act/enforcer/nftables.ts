@@ -12,7 +12,7 @@ import {
   type ReconcileResult,
   type SetFill,
 } from './backend.js';
-import { blockDiff, desiredElements, diffElements, diffSize, HeldElements, type ElementDiff, type ElementMap, type SetLayout } from './elements.js';
+import { blockDiff, desiredElements, diffElements, diffSize, HeldElements, type ElementMap, type SetLayout, type StagedBlocks } from './elements.js';
 import {
   NFT_FAMILY,
   NFT_INTERVAL_SETS,
@@ -24,6 +24,7 @@ import {
   nftStructure,
   nftTeardownScript,
   parseNftListing,
+  type ChangeScriptOptions,
   type NftListing,
   type SetContents,
 } from './nft-script.js';
@@ -64,6 +65,8 @@ export class NftablesBackend implements EnforcerBackend {
   /** The state last loaded, and the elements the kernel holds since; null until known. */
   private desired: DesiredState | null = null;
   private held: HeldElements | null = null;
+  /** The dynamic block list this process made for `desired` (never a caller's), which appends may grow in place. */
+  private ownDynamic: DynamicBlock[] | null = null;
 
   constructor(options: NftablesOptions) {
     this.settings = options.settings;
@@ -192,7 +195,7 @@ export class NftablesBackend implements EnforcerBackend {
       const current: ElementMap = new Map();
       for (const [name, set] of listing.sets) current.set(name, set.elements);
       const diff = diffElements(current, elements, LISTED_TOLERANCE_MS, NFT_INTERVAL_SETS);
-      const script = nftChangeScript(diff, Math.max(now, Date.now()), contentsOf(elements));
+      const script = nftChangeScript(diff, Math.max(now, Date.now()), this.scriptOptions(contentsOf(elements)));
       if (script !== '') {
         await this.mustTransact(script, `reconcile ${diffSize(diff)} element(s)`);
         Object.assign(result, {
@@ -222,7 +225,7 @@ export class NftablesBackend implements EnforcerBackend {
     const { elements } = desiredElements(state, now, this.layout);
     this.checkCapacity(elements);
     const diff = diffElements(held.live(now), elements, 0, NFT_INTERVAL_SETS);
-    const script = nftChangeScript(diff, Math.max(now, Date.now()), contentsOf(elements));
+    const script = nftChangeScript(diff, Math.max(now, Date.now()), this.scriptOptions(contentsOf(elements)));
     const result: ReconcileResult = { rebuilt: false, transactions: 0, added: 0, removed: 0, refreshed: 0 };
     if (script !== '') {
       const outcome = await this.transaction(script);
@@ -258,39 +261,52 @@ export class NftablesBackend implements EnforcerBackend {
       return { transactions: result.transactions, added: result.added, removed: result.removed, refreshed: result.refreshed };
     }
     const blocks = blocksOnly(decisions);
-    const direct = blocks === null ? null : blockDiff(this.held, blocks, now, this.layout);
-    if (blocks !== null && direct !== null && this.fits(this.held, direct)) return this.applyBlocks(this.desired, this.held, decisions, blocks, direct, now);
+    const staged = blocks === null ? null : blockDiff(this.held, blocks, now, this.layout);
+    if (blocks !== null && staged !== null) {
+      if (this.fits(this.held, staged)) return this.applyBlocks(this.desired, this.held, decisions, blocks, staged, now);
+      staged.undo();
+    }
     return this.applyState(this.desired, this.held, decisions, now);
   }
 
-  /** Whether a batch's additions fit their sets, counting expired elements too; when in doubt the full path checks exactly. */
-  private fits(held: HeldElements, diff: ElementDiff): boolean {
-    const added = new Map<string, number>();
-    for (const { set } of diff.add) added.set(set, (added.get(set) ?? 0) + 1);
-    return [...added].every(([set, count]) => held.count(set) + count <= this.capacity(set));
+  /** Whether a staged batch's additions fit their sets, counting expired elements too; when in doubt the full path checks exactly. */
+  private fits(held: HeldElements, staged: StagedBlocks): boolean {
+    const sets = new Set<string>();
+    for (const { set } of staged.diff.add) sets.add(set);
+    return [...sets].every((set) => held.count(set) <= this.capacity(set));
   }
 
-  /** A batch of blocks alone: its own elements go to the kernel, without a pass over the whole state. */
+  private scriptOptions(contents: SetContents): ChangeScriptOptions {
+    return { contents, setTimeoutMs: this.settings.blockTimeoutMs };
+  }
+
+  /** A batch of blocks alone, already staged in `held`: its own elements go to the kernel, without a pass over the whole state. */
   private async applyBlocks(
     desired: DesiredState,
     held: HeldElements,
     decisions: readonly Decision[],
     blocks: readonly DynamicBlock[],
-    diff: ElementDiff,
+    staged: StagedBlocks,
     now: number,
   ): Promise<ApplyResult> {
-    const script = nftChangeScript(diff, Math.max(now, Date.now()), (set) => held.after(set, [...diff.add, ...diff.refresh], now));
-    if (script !== '') {
-      const repaired = await this.applyTransaction(script, decisions, () => applyDecisions(desired, decisions), now);
+    const { diff } = staged;
+    let script = '';
+    try {
+      script = nftChangeScript(diff, Math.max(now, Date.now()), this.scriptOptions((set) => held.liveValues(set, now)));
+      const repaired = script === '' ? null : await this.applyTransaction(script, decisions, () => applyDecisions(desired, decisions), now);
       if (repaired !== null) return repaired;
+    } catch (error) {
+      // Not in the kernel: what the batch wrote into `held` must not be taken for what the kernel holds.
+      staged.undo();
+      throw error;
     }
     // Appended rather than merged (a merge is a pass over the whole state): a repeated target takes its
-    // latest expiry wherever the state is read, and the next reconcile replaces the state whole.
-    const dynamic = desired.dynamic.slice();
+    // latest expiry wherever the state is read, and the next reconcile replaces the state whole. The
+    // caller's array is copied once; after that the list is this process's own, appended in place.
+    const dynamic = desired.dynamic === this.ownDynamic ? this.ownDynamic : desired.dynamic.slice();
     for (const b of blocks) if (b.until > now) dynamic.push({ target: b.target, until: b.until });
+    this.ownDynamic = dynamic;
     this.desired = { ...desired, dynamic };
-    held.record(diff.add);
-    held.record(diff.refresh);
     return { transactions: script === '' ? 0 : 1, added: diff.add.length, removed: 0, refreshed: diff.refresh.length };
   }
 
@@ -301,7 +317,7 @@ export class NftablesBackend implements EnforcerBackend {
     this.checkCapacity(elements);
     // Expired blocks are gone from the kernel already.
     const diff = diffElements(held.live(now), elements, 0, NFT_INTERVAL_SETS);
-    const script = nftChangeScript(diff, Math.max(now, Date.now()), contentsOf(elements));
+    const script = nftChangeScript(diff, Math.max(now, Date.now()), this.scriptOptions(contentsOf(elements)));
     if (script !== '') {
       const repaired = await this.applyTransaction(script, decisions, () => next, now);
       if (repaired !== null) return repaired;
@@ -383,13 +399,14 @@ function contentsOf(elements: ElementMap): SetContents {
 }
 
 /** The blocks of a batch that only blocks (episodes aside: the kernel's limiter acted), or null when it also unblocks or denies. */
-function blocksOnly(decisions: readonly Decision[]): BlockDecision[] | null {
-  const blocks: BlockDecision[] = [];
+function blocksOnly(decisions: readonly Decision[]): readonly BlockDecision[] | null {
+  let episodes = 0;
   for (const decision of decisions) {
-    if (decision.type === 'block') blocks.push(decision);
-    else if (decision.type !== 'episode') return null;
+    if (decision.type === 'episode') episodes++;
+    else if (decision.type !== 'block') return null;
   }
-  return blocks;
+  // Mostly blocks alone: the batch itself, not a copy of it.
+  return episodes === 0 ? (decisions as readonly BlockDecision[]) : decisions.filter((d): d is BlockDecision => d.type === 'block');
 }
 
 /** The desired state a listed table implies (used when a process starts with no state of its own). */

@@ -17,7 +17,6 @@ export interface Range {
 }
 
 const DOTTED = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-const LENGTH = /^(?:0|[1-9]\d{0,2})$/;
 
 /** The 32 bits of a dotted quad already matched by DOTTED, unsigned. */
 function ipv4Bits(text: string): number {
@@ -38,12 +37,11 @@ function hexValue(c: number): number {
 }
 
 /**
- * Reads `text` into GROUPS when it is IPv6 exactly as ipaddr.js prints it (RFC 5952: lowercase hex, no
- * leading zeros, the leftmost longest run of two or more zero groups written `::`, nothing else
- * compressed, no dotted tail); false for any other text, which is then left to parseCidr.
+ * Reads `text` up to `end` into GROUPS when it is IPv6 exactly as ipaddr.js prints it (RFC 5952:
+ * lowercase hex, no leading zeros, the leftmost longest run of two or more zero groups written `::`,
+ * nothing else compressed, no dotted tail); false for any other text, which is then left to parseCidr.
  */
-function readCanonicalIpv6(text: string): boolean {
-  const end = text.length;
+function readCanonicalIpv6(text: string, end = text.length): boolean {
   let count = 0;
   let gap = -1;
   let i = 0;
@@ -55,7 +53,7 @@ function readCanonicalIpv6(text: string): boolean {
   while (i < end) {
     const first = i;
     let value = 0;
-    for (let d = hexValue(text.charCodeAt(i)); d >= 0 && i - first < 5; d = hexValue(text.charCodeAt(i))) {
+    for (let d = hexValue(text.charCodeAt(i)); d >= 0 && i < end && i - first < 5; d = hexValue(text.charCodeAt(i))) {
       value = value * 16 + d;
       i++;
     }
@@ -75,12 +73,13 @@ function readCanonicalIpv6(text: string): boolean {
   const missing = 8 - count;
   if (gap < 0 ? missing !== 0 : missing < 2) return false;
   if (gap >= 0) {
-    GROUPS.copyWithin(gap + missing, gap, count);
-    GROUPS.fill(0, gap, gap + missing);
+    // The groups after the gap move to the end; the gap becomes zeros.
+    for (let k = count - 1; k >= gap; k--) GROUPS[k + missing] = GROUPS[k] ?? 0;
+    for (let k = gap; k < gap + missing; k++) GROUPS[k] = 0;
   }
   // The gap must be the run ipaddr.js compresses; without a gap, there must be no run to compress.
-  const [best, bestLength] = zeroRun();
-  return gap >= 0 ? best === gap && bestLength === missing : best < 0;
+  const run = zeroRun();
+  return gap >= 0 ? run === gap * 16 + missing : run < 0;
 }
 
 /** Whether GROUPS hold an IPv4-mapped address (`::ffff:0:0/96`), which parseCidr reads as IPv4. */
@@ -88,37 +87,59 @@ function mappedIpv4(): boolean {
   return GROUPS[5] === 0xffff && GROUPS[0] === 0 && GROUPS[1] === 0 && GROUPS[2] === 0 && GROUPS[3] === 0 && GROUPS[4] === 0;
 }
 
-/** The run of GROUPS written `::`: the leftmost longest run of two or more zero groups, as [start, length]; start -1 when none. */
-function zeroRun(): [number, number] {
+/**
+ * The run of GROUPS written `::`: the leftmost longest run of two or more zero groups, as
+ * start * 16 + length (one number: this runs for every IPv6 target), or -1 when there is none.
+ */
+function zeroRun(): number {
   let best = -1;
   let bestLength = 1;
   for (let start = 0; start < 8; start++) {
     let stop = start;
     while (stop < 8 && GROUPS[stop] === 0) stop++;
-    if (stop - start > bestLength) [best, bestLength] = [start, stop - start];
+    if (stop - start > bestLength) {
+      best = start;
+      bestLength = stop - start;
+    }
     start = stop;
   }
-  return [best, bestLength];
+  return best < 0 ? -1 : best * 16 + bestLength;
 }
 
 /** RFC 5952 text of GROUPS (as ipaddr.js prints it). */
 function ipv6Text(): string {
-  const [best, bestLength] = zeroRun();
+  const run = zeroRun();
   const hex = [...GROUPS].map((g) => g.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLength).join(':')}`;
+  if (run < 0) return hex.join(':');
+  return `${hex.slice(0, run >> 4).join(':')}::${hex.slice((run >> 4) + (run & 15)).join(':')}`;
 }
 
 /** Clears the bits of GROUPS past `length`; true when any was set. */
 function maskGroups(length: number): boolean {
   let changed = false;
-  for (let i = 0; i < 8; i++) {
-    const keep = Math.min(16, Math.max(0, length - 16 * i));
-    const masked = keep === 16 ? GROUPS[i] ?? 0 : (GROUPS[i] ?? 0) & (0xffff << (16 - keep)) & 0xffff;
-    if (masked !== GROUPS[i]) changed = true;
-    GROUPS[i] = masked;
+  for (let i = length >> 4; i < 8; i++) {
+    const keep = length - 16 * i;
+    const value = GROUPS[i] ?? 0;
+    const masked = keep <= 0 ? 0 : value & (0xffff << (16 - keep)) & 0xffff;
+    if (masked !== value) {
+      changed = true;
+      GROUPS[i] = masked;
+    }
   }
   return changed;
+}
+
+/** The prefix length written from `start` to the end of `text` (`0`, or 1 to 3 digits without a leading zero), or -1. */
+function readLength(text: string, start: number): number {
+  const digits = text.length - start;
+  if (digits < 1 || digits > 3 || (digits > 1 && text.charCodeAt(start) === 48)) return -1;
+  let value = 0;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    value = value * 10 + c - 48;
+  }
+  return value;
 }
 
 /**
@@ -127,32 +148,39 @@ function maskGroups(length: number): boolean {
  */
 function canonicalRange(text: string, into?: Range): Range | null {
   const slash = text.indexOf('/');
-  const address = slash < 0 ? text : text.slice(0, slash);
-  const lengthText = slash < 0 ? null : text.slice(slash + 1);
-  if (lengthText !== null && !LENGTH.test(lengthText)) return null;
+  const end = slash < 0 ? text.length : slash;
+  const written = slash < 0 ? -1 : readLength(text, slash + 1);
+  if (slash >= 0 && written < 0) return null;
   let family: 4 | 6;
-  let network = address;
-  if (DOTTED.test(address)) {
+  let address: string;
+  let network: string;
+  let length: number;
+  // A colon in the first five characters (`2001:`, `::`) is IPv6; no dotted quad has one.
+  const colon = text.indexOf(':');
+  if (colon < 0 || colon > 4) {
+    address = slash < 0 ? text : text.slice(0, slash);
+    if (!DOTTED.test(address)) return null;
     family = 4;
-    const length = lengthText === null ? 32 : Number(lengthText);
+    length = slash < 0 ? 32 : written;
     if (length > 32) return null;
+    network = address;
     if (length < 32) {
       const bits = ipv4Bits(address);
       const masked = length === 0 ? 0 : (bits & (0xffffffff << (32 - length))) >>> 0;
       if (masked !== bits) network = ipv4Text(masked);
     }
-  } else if (readCanonicalIpv6(address) && !mappedIpv4()) {
-    family = 6;
-    if (lengthText !== null && Number(lengthText) > 128) return null;
-    if (lengthText !== null && maskGroups(Number(lengthText))) network = ipv6Text();
   } else {
-    return null;
+    if (!readCanonicalIpv6(text, end) || mappedIpv4()) return null;
+    family = 6;
+    length = slash < 0 ? 128 : written;
+    if (length > 128) return null;
+    address = slash < 0 ? text : text.slice(0, slash);
+    network = slash >= 0 && maskGroups(length) ? ipv6Text() : address;
   }
   const max = family === 4 ? 32 : 128;
-  const length = lengthText === null ? max : Number(lengthText);
   // The element text is the input itself unless masking or a redundant `/32`, `/128` changed it.
   const same = network === address && length < max;
-  const element = lengthText === null ? address : same ? text : formatCidr({ family, network, length });
+  const element = slash < 0 ? address : same ? text : formatCidr({ family, network, length });
   if (into === undefined) return { cidr: { family, network, length }, text: element, bits: null };
   into.cidr.family = family;
   into.cidr.network = network;

@@ -30,34 +30,51 @@ describe('blockDiff', () => {
       const held = new HeldElements(desiredElements(state, earlier, NFT_LAYOUT).elements, NFT_INTERVAL_SETS);
       const batch = Array.from({ length: 1 + Math.floor(next() * 30) }, () => block(target(), until()));
       const expected = diffElements(held.live(NOW), desiredElements(applyDecisions(state, batch), NOW, NFT_LAYOUT).elements, 0, NFT_INTERVAL_SETS);
-      const actual = blockDiff(held, batch, NOW, NFT_LAYOUT);
-      expect(actual).not.toBeNull();
+      const before = structuredClone(held.elements);
+      const staged = blockDiff(held, batch, NOW, NFT_LAYOUT);
+      expect(staged).not.toBeNull();
+      const actual = staged?.diff;
       expect(sorted(actual?.add ?? [])).toEqual(sorted(expected.add));
       expect(sorted(actual?.refresh ?? [])).toEqual(sorted(expected.refresh));
       expect([expected.remove, expected.superseded, actual?.remove, actual?.superseded]).toEqual([[], [], [], []]);
+      // Staged in the held elements as the kernel will hold them after the batch; undone, as they were
+      // (an expired element, absent for the kernel, may be gone).
+      expect(held.live(NOW)).toEqual(desiredElements(applyDecisions(state, batch), NOW, NFT_LAYOUT).elements);
+      staged?.undo();
+      expect(held.live(NOW)).toEqual(new HeldElements(before, NFT_INTERVAL_SETS).live(NOW));
     }
   });
 
   test('a range of another length than its interval set holds needs the full diff', () => {
     const held = new HeldElements(desiredElements({ allow: [], deny: [], dynamic: [{ target: '2001:db8:0:100::/56', until: NOW + 60_000 }] }, NOW, NFT_LAYOUT).elements, NFT_INTERVAL_SETS);
+    const before = structuredClone(held.elements);
     expect(blockDiff(held, [block('2001:db8::/48', NOW + 60_000)], NOW, NFT_LAYOUT)).toBeNull();
-    expect(blockDiff(held, [block('2001:db8:0:200::/56', NOW + 60_000), block('2001:db9::/60', NOW + 60_000)], NOW, NFT_LAYOUT)).toBeNull();
+    // Given up part way: what the batch had staged is undone.
+    expect(blockDiff(held, [block('198.51.100.9', NOW + 60_000), block('2001:db8:0:200::/56', NOW + 60_000), block('2001:db9::/60', NOW + 60_000)], NOW, NFT_LAYOUT)).toBeNull();
+    expect(held.elements).toEqual(before);
     // /64s go to the prefix set (a hash set), whatever the interval set holds.
-    const diff = blockDiff(held, [block('2001:db8:0:2::/64', NOW + 60_000), block('198.51.100.7', NOW + 60_000)], NOW, NFT_LAYOUT);
+    const diff = blockDiff(held, [block('2001:db8:0:2::/64', NOW + 60_000), block('198.51.100.7', NOW + 60_000)], NOW, NFT_LAYOUT)?.diff;
     expect(diff?.add.map((c) => [c.set, c.value])).toEqual([
       ['blockprefix6', '2001:db8:0:2::'],
       ['block4', '198.51.100.7'],
     ]);
   });
 
-  test('recorded changes are held: a repeat adds nothing, a longer block refreshes', () => {
+  test('staged changes are held: a repeat adds nothing, a longer block refreshes', () => {
     const held = new HeldElements(new Map(), NFT_INTERVAL_SETS);
-    const first = blockDiff(held, [block('198.51.100.7', NOW + 60_000)], NOW, NFT_LAYOUT);
-    held.record(first?.add ?? []);
-    expect(blockDiff(held, [block('198.51.100.7', NOW + 30_000)], NOW, NFT_LAYOUT)).toEqual({ add: [], refresh: [], remove: [], superseded: [] });
-    expect(blockDiff(held, [block('198.51.100.7', NOW + 90_000)], NOW, NFT_LAYOUT)?.refresh).toEqual([{ set: 'block4', value: '198.51.100.7', until: NOW + 90_000 }]);
+    blockDiff(held, [block('198.51.100.7', NOW + 60_000)], NOW, NFT_LAYOUT);
+    expect(blockDiff(held, [block('198.51.100.7', NOW + 30_000)], NOW, NFT_LAYOUT)?.diff).toEqual({ add: [], refresh: [], remove: [], superseded: [] });
+    expect(blockDiff(held, [block('198.51.100.7', NOW + 90_000)], NOW, NFT_LAYOUT)?.diff.refresh).toEqual([{ set: 'block4', value: '198.51.100.7', until: NOW + 90_000 }]);
     // Once expired it is gone from the kernel: added again.
-    expect(blockDiff(held, [block('198.51.100.7', NOW + 120_000)], NOW + 61_000, NFT_LAYOUT)?.add).toHaveLength(1);
+    expect(blockDiff(held, [block('198.51.100.7', NOW + 120_000)], NOW + 91_000, NFT_LAYOUT)?.diff.add).toHaveLength(1);
+  });
+
+  test('a target blocked again in its own batch is one change with the later expiry', () => {
+    const held = new HeldElements(new Map([['block4', new Map([['198.51.100.1', NOW + 10_000]])]]), NFT_INTERVAL_SETS);
+    const batch = [block('198.51.100.2', NOW + 20_000), block('198.51.100.1', NOW + 30_000), block('198.51.100.2', NOW + 50_000), block('198.51.100.1', NOW + 40_000), block('198.51.100.2', NOW + 40_000)];
+    const diff = blockDiff(held, batch, NOW, NFT_LAYOUT)?.diff;
+    expect(diff?.add).toEqual([{ set: 'block4', value: '198.51.100.2', until: NOW + 50_000 }]);
+    expect(diff?.refresh).toEqual([{ set: 'block4', value: '198.51.100.1', until: NOW + 40_000 }]);
   });
 });
 

@@ -55,8 +55,8 @@ describe('ruleset', () => {
     const text = nftStructure(settings((c) => (c.kernel.setSizes = { limiter: 7, blocks: 8, lists: 9 }))).text;
     for (const line of text.split('\n').filter((l) => l.includes('\tset '))) expect(line).toMatch(/size \d+; \}$/);
     expect(text).toContain('set limiter4 { type ipv4_addr; flags dynamic,timeout; timeout 30000ms; size 7; }');
-    expect(text).toContain('set blocknet6 { type ipv6_addr; flags interval,timeout; size 8; }');
-    expect(text).toContain('set blockprefix6 { type ipv6_addr; flags timeout; size 8; }');
+    expect(text).toContain('set blocknet6 { type ipv6_addr; flags interval,timeout; timeout 3600000ms; size 8; }');
+    expect(text).toContain('set blockprefix6 { type ipv6_addr; flags timeout; timeout 3600000ms; size 8; }');
     expect(text).toContain('set deny4 { type ipv4_addr; size 9; }');
     expect(text).toContain('set denynet4 { type ipv4_addr; flags interval; size 9; }');
     expect(text).toContain('set denyprefix6 { type ipv6_addr; size 9; }');
@@ -159,12 +159,23 @@ describe('elements', () => {
     ]);
   });
 
+  test("a block with the whole dynamic block time left, give or take 2 s, takes its set's own timeout", () => {
+    const held = new Map<string, Map<string, number | null>>();
+    const target = new Map<string, Map<string, number | null>>([
+      ['block4', new Map([['198.51.100.1', NOW + 3_600_000], ['198.51.100.2', NOW + 3_598_000], ['198.51.100.3', NOW + 3_597_999], ['198.51.100.4', NOW + 7_200_000]])],
+    ]);
+    const script = nftChangeScript(diffElements(held, target, 0, NFT_INTERVAL_SETS), NOW, { setTimeoutMs: 3_600_000 });
+    expect(script).toBe('add element inet sipwarden block4 { 198.51.100.1, 198.51.100.2, 198.51.100.3 timeout 3597999ms, 198.51.100.4 timeout 7200000ms }\n');
+    // Without the set's timeout known, every element carries its own.
+    expect(nftChangeScript(diffElements(held, target, 0, NFT_INTERVAL_SETS), NOW)).toContain('198.51.100.1 timeout 3600000ms,');
+  });
+
   test('many deletions from an interval set rewrite it whole: flushed, and what it keeps added back', () => {
     const hosts = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `203.0.113.${4 * (from + i)}/30`);
     const before = desiredElements({ allow: [], deny: [...hosts(1, 12), '198.51.100.0/24'], dynamic: [] }, NOW, NFT_LAYOUT).elements;
     const script = (deny: string[]) => {
       const after = desiredElements({ allow: [], deny, dynamic: [] }, NOW, NFT_LAYOUT).elements;
-      return nftChangeScript(diffElements(before, after, 0, NFT_INTERVAL_SETS), NOW, (set) => after.get(set) ?? new Map());
+      return nftChangeScript(diffElements(before, after, 0, NFT_INTERVAL_SETS), NOW, { contents: (set) => after.get(set) ?? new Map() });
     };
     // Nine deletions: nft 1.0.6 would take time in proportion to the set for each; the rewrite is one pass.
     expect(script([...hosts(1, 3), '198.51.100.0/24', '192.0.2.0/24'])).toBe(

@@ -68,6 +68,17 @@ test('after a failed apply, even one followed by a repaired one, the quick recon
   expect(await backend.reconcile(store('198.51.100.1', '198.51.100.2', '198.51.100.3'), NOW + 2000, { quick: true })).toMatchObject({ transactions: 0 });
 });
 
+test('a batch the kernel refused is not taken for held: the quick reconcile adds it', async () => {
+  const nft = fakeNft();
+  const backend = new NftablesBackend({ settings, runner: nft.runner });
+  await backend.reconcile(EMPTY_STATE, NOW);
+  await backend.apply([block('198.51.100.1')], NOW);
+  nft.failNext('Error: Could not process rule: Cannot allocate memory');
+  await expect(backend.apply([block('198.51.100.2'), block('2001:db8:0:7::/64')], NOW)).rejects.toThrow(/Cannot allocate memory/);
+  expect(await backend.reconcile(store('198.51.100.1', '198.51.100.2', '2001:db8:0:7::/64'), NOW + 1000, { quick: true })).toMatchObject({ added: 2, removed: 0 });
+  expect([...(nft.kernel.get('blockprefix6') ?? [])]).toEqual(['2001:db8:0:7::']);
+});
+
 test('a reconcile that fails leaves the next quick one to compare', async () => {
   const nft = fakeNft();
   const backend = new NftablesBackend({ settings, runner: nft.runner });
