@@ -23,6 +23,8 @@ export interface LineParserOptions {
 interface Candidate {
   rule: CompiledRule;
   timePatterns: readonly RegExp[];
+  /** Index of the rule's first pre-filter string among the parser's `needles`. */
+  needle: number;
 }
 
 /**
@@ -47,15 +49,22 @@ export class LineParser {
   /** Every rule, in the order they are tried (an event's rule is one of these). */
   readonly rules: readonly CompiledRule[];
   private readonly candidates: Candidate[];
+  /** The distinct first pre-filter strings of the rules, longest first. */
+  private readonly needles: readonly string[];
+  /** Pre-filter string -> the indexes of itself and of the needles it starts with (present wherever it is). */
+  private readonly needleMarks: ReadonlyMap<string, readonly number[]>;
   private readonly prefilter: RegExp;
   private readonly prefixes: Set<string> | 'any';
   private time: TimeReference;
 
   constructor(ruleSets: readonly RuleSet[], options: LineParserOptions) {
-    this.candidates = ruleSets.flatMap((set) => set.rules.map((rule) => ({ rule, timePatterns: set.timePatterns })));
     this.rules = ruleOrder(ruleSets);
     // One alternation of every rule's first pre-filter string rejects most lines in a single scan.
-    const needles = [...new Set(this.candidates.map((c) => c.rule.contains[0] ?? ''))];
+    // Longest first: where two start at one place, the longer is reported, and marks the shorter.
+    const needles = [...new Set(this.rules.map((rule) => rule.contains[0] ?? ''))].sort((a, b) => b.length - a.length);
+    this.needles = needles;
+    this.needleMarks = new Map(needles.map((needle) => [needle, needles.flatMap((other, i) => (needle.startsWith(other) ? [i] : []))]));
+    this.candidates = ruleSets.flatMap((set) => set.rules.map((rule) => ({ rule, timePatterns: set.timePatterns, needle: needles.indexOf(rule.contains[0] ?? '') })));
     this.prefilter = needles.length === 0 ? /(?!)/ : new RegExp(needles.map(escapeRegExp).join('|'));
     this.prefixes = options.kernelPrefixes === 'any' ? 'any' : new Set(options.kernelPrefixes.map((p) => p.trim()));
     this.time = options.time;
@@ -76,6 +85,16 @@ export class LineParser {
     return new RegExp(this.prefilter.source, 'g');
   }
 
+  /** A blank record of which pre-filter strings a line holds, for `markNeedle` and `parseCandidate`. */
+  needleRecord(): Uint8Array {
+    return new Uint8Array(this.needles.length);
+  }
+
+  /** Records that a line holds `found`, a match of the pre-filter (and so every string it starts with). */
+  markNeedle(found: string, record: Uint8Array): void {
+    for (const i of this.needleMarks.get(found) ?? []) record[i] = 1;
+  }
+
   parse(line: string, source: string, fallbackTime: number): ParseOutcome {
     if (line.length > MAX_LINE_LENGTH) return { type: 'malformed', reason: 'too-long' };
     if (!this.prefilter.test(line)) return { type: 'unmatched' };
@@ -84,13 +103,17 @@ export class LineParser {
 
   /**
    * `parse` for a line already known to pass both cheap checks (at most MAX_LINE_LENGTH long, and
-   * found by the pre-filter, as replay finds its lines), so that neither is paid for twice.
+   * found by the pre-filter, as replay finds its lines), so that neither is paid for twice. With
+   * `needles`, a record of every pre-filter string the line holds (`markNeedle` for each match of
+   * the global pre-filter in it), a rule whose first string is missing is passed over without a
+   * search of the line for it.
    */
-  parseCandidate(line: string, source: string, fallbackTime: number): ParseOutcome {
-    for (const { rule, timePatterns } of this.candidates) {
+  parseCandidate(line: string, source: string, fallbackTime: number, needles?: Uint8Array): ParseOutcome {
+    for (const { rule, timePatterns, needle } of this.candidates) {
+      if (needles !== undefined && needles[needle] === 0) continue;
       let present = true;
-      for (const needle of rule.contains) {
-        if (!line.includes(needle)) {
+      for (let i = needles === undefined ? 0 : 1; i < rule.contains.length; i++) {
+        if (!line.includes(rule.contains[i] ?? '')) {
           present = false;
           break;
         }

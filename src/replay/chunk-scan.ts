@@ -115,11 +115,14 @@ const SLICE_BYTES = 64 * 1024;
 /** Scans chunks of whole lines with one parser. */
 export class ChunkScanner {
   private readonly finder: RegExp;
+  /** Which pre-filter strings the candidate line being parsed holds. */
+  private readonly needles: Uint8Array;
   private readonly ruleIndex: Map<string, number>;
   private lineStarts = new Int32Array(65_536);
 
   constructor(private readonly parser: LineParser) {
     this.finder = parser.prefilterGlobal();
+    this.needles = parser.needleRecord();
     this.ruleIndex = new Map(parser.rules.map((rule, i) => [rule.id, i]));
   }
 
@@ -170,17 +173,26 @@ export class ChunkScanner {
       }
       at = end + 1;
     }
-    // Pass 2: only lines holding a rule's pre-filter string are cut out and parsed.
+    // Pass 2: only lines holding a rule's pre-filter string are cut out and parsed. Every such
+    // string in the line is found (the scan goes on from just after each), so rules whose string
+    // is absent are passed over unsearched; the first one past the line starts the next candidate.
     const finder = this.finder;
+    const needles = this.needles;
     finder.lastIndex = 0;
-    for (let m = finder.exec(text); m !== null; m = finder.exec(text)) {
+    let m = finder.exec(text);
+    while (m !== null) {
       const lineStart = text.lastIndexOf('\n', m.index - 1) + 1;
       let lineEnd = text.indexOf('\n', m.index);
       if (lineEnd < 0) lineEnd = text.length;
-      finder.lastIndex = lineEnd + 1;
+      needles.fill(0);
+      do {
+        this.parser.markNeedle(m[0], needles);
+        finder.lastIndex = m.index + 1;
+        m = finder.exec(text);
+      } while (m !== null && m.index < lineEnd);
       if (tooLong !== null && tooLong.has(lineStart)) continue;
       const line = text.charCodeAt(lineEnd - 1) === 13 ? text.slice(lineStart, lineEnd - 1) : text.slice(lineStart, lineEnd);
-      const outcome = this.parser.parseCandidate(line, source, NaN);
+      const outcome = this.parser.parseCandidate(line, source, NaN, needles);
       if (outcome.type === 'unmatched') continue;
       if (outcome.type === 'malformed') {
         malformed[outcome.reason]++;
