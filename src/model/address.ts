@@ -154,28 +154,39 @@ export function canonicalV6Bytes(canonical: string): Uint8Array {
   return out;
 }
 
-/** RFC 5952 text of 16 address bytes: lower-case hex, the longest run of two or more zero groups as `::`. */
-export function formatV6Bytes(bytes: Uint8Array): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push(((bytes[i * 2] ?? 0) << 8) | (bytes[i * 2 + 1] ?? 0));
-  let bestStart = -1;
+/**
+ * The run of eight 16-bit groups that RFC 5952 writes as `::`: the leftmost longest run of two or
+ * more zero groups, as start * 16 + length (one number: readers call this for every IPv6 address),
+ * or -1 when there is none.
+ */
+export function zeroRunOf(groups: Uint16Array): number {
+  let best = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
+  for (let start = 0; start < 8; start++) {
+    let stop = start;
+    while (stop < 8 && groups[stop] === 0) stop++;
+    if (stop - start > bestLength) {
+      best = start;
+      bestLength = stop - start;
     }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
+    start = stop;
   }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  return best < 0 ? -1 : best * 16 + bestLength;
+}
+
+/** RFC 5952 text of eight 16-bit groups: lower-case hex, the run `zeroRunOf` finds as `::`. */
+export function formatV6Groups(groups: Uint16Array): string {
+  const run = zeroRunOf(groups);
+  const hex = [...groups].map((g) => g.toString(16));
+  if (run < 0) return hex.join(':');
+  return `${hex.slice(0, run >> 4).join(':')}::${hex.slice((run >> 4) + (run & 15)).join(':')}`;
+}
+
+/** RFC 5952 text of 16 address bytes. */
+export function formatV6Bytes(bytes: Uint8Array): string {
+  const groups = new Uint16Array(8);
+  for (let i = 0; i < 8; i++) groups[i] = ((bytes[i * 2] ?? 0) << 8) | (bytes[i * 2 + 1] ?? 0);
+  return formatV6Groups(groups);
 }
 
 const targetCache = new Map<string, string>();

@@ -1,4 +1,5 @@
 // A real SMTP server on 127.0.0.1 for mail tests (smtp-server), with what it received parsed (mailparser).
+import { expect } from '@jest/globals';
 import { execa } from 'execa';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -130,4 +131,17 @@ export async function waitForMails(server: TestSmtpServer, n: number, timeoutMs 
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return server.mails;
+}
+
+/**
+ * The hostile text the mail tests plant (`<script>alert(1)</script>`, a CRLF and `Bcc: evil@example.com`)
+ * arrived inert: no Bcc header, no recipient but `to`, nothing of it in the headers, escaped in the HTML.
+ */
+export function expectHostileTextInert(mail: ReceivedMail | undefined, to: readonly string[]): void {
+  expect(mail?.parsed.headers.has('bcc')).toBe(false);
+  expect(mail?.rcptTo).toEqual(to);
+  const head = mail?.raw.slice(0, mail.raw.indexOf('\r\n\r\n')) ?? '';
+  expect(head).not.toMatch(/evil|script/i);
+  expect(mail?.parsed.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;\\r\\nBcc: evil@example.com');
+  expect(mail?.parsed.html).not.toContain('<script');
 }

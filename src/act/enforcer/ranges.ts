@@ -5,7 +5,7 @@
 // inet_ntop), so it is recognised on sight, with a character scan that allocates nothing: accepted
 // only when it is exactly what ipaddr.js would print. Anything else goes to `parseCidr` (ipaddr.js),
 // the one place raw address text is validated; both ways give the same Cidr.
-import { dottedQuadBits, formatCidr, parseCidr, type Cidr } from '../../model/address.js';
+import { dottedQuadBits, formatCidr, formatV6Groups, parseCidr, zeroRunOf, type Cidr } from '../../model/address.js';
 
 /** A valid range and its element text. */
 export interface Range {
@@ -78,40 +78,13 @@ function readCanonicalIpv6(text: string, end = text.length): boolean {
     for (let k = gap; k < gap + missing; k++) GROUPS[k] = 0;
   }
   // The gap must be the run ipaddr.js compresses; without a gap, there must be no run to compress.
-  const run = zeroRun();
+  const run = zeroRunOf(GROUPS);
   return gap >= 0 ? run === gap * 16 + missing : run < 0;
 }
 
 /** Whether GROUPS hold an IPv4-mapped address (`::ffff:0:0/96`), which parseCidr reads as IPv4. */
 function mappedIpv4(): boolean {
   return GROUPS[5] === 0xffff && GROUPS[0] === 0 && GROUPS[1] === 0 && GROUPS[2] === 0 && GROUPS[3] === 0 && GROUPS[4] === 0;
-}
-
-/**
- * The run of GROUPS written `::`: the leftmost longest run of two or more zero groups, as
- * start * 16 + length (one number: this runs for every IPv6 target), or -1 when there is none.
- */
-function zeroRun(): number {
-  let best = -1;
-  let bestLength = 1;
-  for (let start = 0; start < 8; start++) {
-    let stop = start;
-    while (stop < 8 && GROUPS[stop] === 0) stop++;
-    if (stop - start > bestLength) {
-      best = start;
-      bestLength = stop - start;
-    }
-    start = stop;
-  }
-  return best < 0 ? -1 : best * 16 + bestLength;
-}
-
-/** RFC 5952 text of GROUPS (as ipaddr.js prints it). */
-function ipv6Text(): string {
-  const run = zeroRun();
-  const hex = [...GROUPS].map((g) => g.toString(16));
-  if (run < 0) return hex.join(':');
-  return `${hex.slice(0, run >> 4).join(':')}::${hex.slice((run >> 4) + (run & 15)).join(':')}`;
 }
 
 /** Clears the bits of GROUPS past `length`; true when any was set. */
@@ -175,7 +148,7 @@ function canonicalRange(text: string, into?: Range): Range | null {
     length = slash < 0 ? 128 : written;
     if (length > 128) return null;
     address = slash < 0 ? text : text.slice(0, slash);
-    network = slash >= 0 && maskGroups(length) ? ipv6Text() : address;
+    network = slash >= 0 && maskGroups(length) ? formatV6Groups(GROUPS) : address;
   }
   const max = family === 4 ? 32 : 128;
   // The element text is the input itself unless masking or a redundant `/32`, `/128` changed it.
