@@ -25,7 +25,7 @@ async function kernelCounters(config: Config): Promise<KernelCounters> {
   if (process.getuid?.() !== 0) return { unavailable: 'needs root' };
   try {
     const { createEnforcer } = await import('../act/enforcer/index.js');
-    const backend = createEnforcer({ config }) as { counters?: () => Promise<Record<string, number>> };
+    const backend = createEnforcer({ config });
     if (backend.counters === undefined) return { unavailable: 'the backend has no counters' };
     return { counters: await backend.counters() };
   } catch (error) {

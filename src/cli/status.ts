@@ -22,9 +22,7 @@ export interface StatusReport {
   sources?: Array<{ path: string; format: string; lines: number; events: number; malformed: number }>;
 }
 
-type Inspectable = EnforcerBackend & { counters?: () => Promise<Record<string, number>>; fill?: () => Promise<Array<{ name: string; elements: number; size: number }>> };
-
-async function kernelView(backend: Inspectable): Promise<StatusReport['kernel']> {
+async function kernelView(backend: EnforcerBackend): Promise<StatusReport['kernel']> {
   try {
     return {
       counters: backend.counters === undefined ? null : await backend.counters(),
@@ -82,7 +80,7 @@ export function statusCommand(yargs: Argv): Argv {
           lists: { allow: allowlistOf(ctx.config, ctx.state).length, deny: ctx.state.deny.length, dynamic: ctx.state.dynamic.filter((d) => d.until > ctx.now).length },
           attacks: attackSummary(ctx.journal, ctx.now - 86_400_000),
           limiter: { ...rate, intervalMs: limiterParameters(rate).intervalMs },
-          kernel: process.getuid?.() === 0 ? await kernelView((await import('../act/enforcer/index.js')).createEnforcer({ config: ctx.config }) as Inspectable) : { error: 'needs root' },
+          kernel: process.getuid?.() === 0 ? await kernelView((await import('../act/enforcer/index.js')).createEnforcer({ config: ctx.config })) : { error: 'needs root' },
         };
       });
       process.stdout.write(`${args.json ? JSON.stringify(result) : statusText(result)}\n`);

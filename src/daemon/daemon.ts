@@ -16,7 +16,7 @@ import { Journal } from '../act/journal/journal.js';
 import type { JournalEntry } from '../act/journal/entry.js';
 import { createEnforcer } from '../act/enforcer/index.js';
 import { Spawner } from '../act/enforcer/spawner.js';
-import type { EnforcerBackend, SetFill } from '../act/enforcer/backend.js';
+import type { EnforcerBackend } from '../act/enforcer/backend.js';
 import { FileFollower } from '../sources/file-tail.js';
 import { NflogSource, type PacketEvidence } from '../sources/nflog.js';
 import { UserAgentMatcher } from '../detect/user-agents.js';
@@ -300,10 +300,7 @@ export class Daemon {
    * fallback limit (logged by the kernel), and the administrator should raise kernel.setSizes.
    */
   private async warnAboutCapacity(): Promise<void> {
-    const backend = this.enforcer as EnforcerBackend & {
-      counters?: () => Promise<Record<string, number>>;
-      fill?: (options: { packetSets: boolean; now: number }) => Promise<SetFill[]>;
-    };
+    const backend = this.enforcer;
     try {
       const counters = backend.counters === undefined ? {} : await backend.counters();
       const fallback = counters.fallback_logged ?? 0;
@@ -403,7 +400,7 @@ export class Daemon {
     const limiter = limiterParameters(rate);
     let kernel: Record<string, unknown> = {};
     try {
-      const backend = this.enforcer as EnforcerBackend & { counters?: () => Promise<Record<string, number>>; fill?: () => Promise<unknown> };
+      const backend = this.enforcer;
       kernel = {
         counters: backend.counters === undefined ? null : await backend.counters(),
         sets: backend.fill === undefined ? null : await backend.fill(),

@@ -35,12 +35,13 @@ function format(ip: Ip): string {
 const canonicalCache = new Map<string, string | null>();
 const CACHE_LIMIT = 65_536;
 
-const PLAIN_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+/** A dotted quad as canonical text writes it: four decimal octets, no leading zeros. */
+export const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 /** Canonical form of an address (dotted IPv4; RFC 5952 IPv6; IPv4-mapped as IPv4), or null. */
 export function canonicalAddress(text: string): string | null {
   // A dotted quad without leading zeros is already canonical: the common case needs no parse.
-  if (text.length <= 15 && PLAIN_IPV4.test(text)) return text.length < 13 ? text : (' ' + text).slice(1);
+  if (text.length <= 15 && DOTTED_QUAD.test(text)) return text.length < 13 ? text : (' ' + text).slice(1);
   const hit = canonicalCache.get(text);
   if (hit !== undefined) return hit;
   let result: string | null | undefined = plainV6Canonical(text);
@@ -74,16 +75,8 @@ function plainV6Canonical(text: string): string | undefined {
   const tailGroups = tail === '' ? [] : tail.split(':');
   const groups = headGroups.length + tailGroups.length;
   if (gap < 0 ? groups !== 8 : groups > 7) return undefined;
-  const bytes = new Uint8Array(16);
-  const put = (group: string, at: number): boolean => {
-    if (!HEX_GROUP.test(group)) return false;
-    const value = parseInt(group, 16);
-    bytes[at * 2] = value >> 8;
-    bytes[at * 2 + 1] = value & 255;
-    return true;
-  };
-  for (let i = 0; i < headGroups.length; i++) if (!put(headGroups[i] ?? '', i)) return undefined;
-  for (let i = 0; i < tailGroups.length; i++) if (!put(tailGroups[i] ?? '', 8 - tailGroups.length + i)) return undefined;
+  if (!headGroups.every((g) => HEX_GROUP.test(g)) || !tailGroups.every((g) => HEX_GROUP.test(g))) return undefined;
+  const bytes = groupBytes(headGroups, tailGroups);
   // IPv4-mapped (::ffff:a.b.c.d, in any spelling) is the IPv4 address.
   if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 255 && bytes[11] === 255) return bytes.subarray(12).join('.');
   return formatV6Bytes(bytes);
@@ -134,12 +127,15 @@ export function formatCidr(cidr: Cidr): string {
  * at most one `::`). Internal fast path: text from outside goes through canonicalAddress first.
  */
 export function canonicalV6Bytes(canonical: string): Uint8Array {
-  const out = new Uint8Array(16);
   const gap = canonical.indexOf('::');
   const head = gap < 0 ? canonical : canonical.slice(0, gap);
   const tail = gap < 0 ? '' : canonical.slice(gap + 2);
-  const headGroups = head === '' ? [] : head.split(':');
-  const tailGroups = tail === '' ? [] : tail.split(':');
+  return groupBytes(head === '' ? [] : head.split(':'), tail === '' ? [] : tail.split(':'));
+}
+
+/** The 16 bytes of hex groups written before and after `::` (the tail ends the address). */
+function groupBytes(headGroups: readonly string[], tailGroups: readonly string[]): Uint8Array {
+  const out = new Uint8Array(16);
   headGroups.forEach((g, i) => {
     const v = parseInt(g, 16);
     out[i * 2] = v >> 8;

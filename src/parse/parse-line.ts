@@ -39,11 +39,6 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Every rule of the sets, in the order a LineParser tries them. */
-export function ruleOrder(ruleSets: readonly RuleSet[]): CompiledRule[] {
-  return ruleSets.flatMap((set) => set.rules);
-}
-
 /** Parses lines with a fixed set of formats; `auto` is simply every format at once. */
 export class LineParser {
   /** Every rule, in the order they are tried (an event's rule is one of these). */
@@ -58,7 +53,7 @@ export class LineParser {
   private time: TimeReference;
 
   constructor(ruleSets: readonly RuleSet[], options: LineParserOptions) {
-    this.rules = ruleOrder(ruleSets);
+    this.rules = ruleSets.flatMap((set) => set.rules);
     // One alternation of every rule's first pre-filter string rejects most lines in a single scan.
     // Longest first: where two start at one place, the longer is reported, and marks the shorter.
     const needles = [...new Set(this.rules.map((rule) => rule.contains[0] ?? ''))].sort((a, b) => b.length - a.length);

@@ -3,7 +3,7 @@
 // either way their events reach the one DetectionEngine in file order, so decisions are the same.
 import { statSync } from 'node:fs';
 import { uptime } from 'node:os';
-import { LineParser, ruleOrder, type MalformedReason } from '../parse/parse-line.js';
+import { LineParser } from '../parse/parse-line.js';
 import type { RuleSet } from '../parse/rule-file.js';
 import type { TimeReference } from '../parse/time.js';
 import { DetectionEngine } from '../decide/decide.js';
@@ -11,7 +11,7 @@ import type { Config } from '../config/types.js';
 import type { AttackEvent, EventKind } from '../model/event.js';
 import type { Decision, DecisionType } from '../model/decision.js';
 import { readByteChunks } from '../sources/read-lines.js';
-import { ChunkScanner, type ChunkResult } from './chunk-scan.js';
+import { ChunkScanner, malformedTotal, noMalformed, type ChunkResult, type MalformedCounts } from './chunk-scan.js';
 import type { ParsePool } from './parse-pool.js';
 
 export interface ReplayOptions {
@@ -38,7 +38,7 @@ export interface ReplaySummary {
   matched: number;
   unmatched: number;
   malformed: number;
-  malformedByReason: Record<MalformedReason | 'invalid-utf8', number>;
+  malformedByReason: MalformedCounts;
   matchedByRule: Record<string, number>;
   eventsByKind: Partial<Record<EventKind, number>>;
   duplicates: number;
@@ -89,7 +89,7 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplaySummary
     matched: 0,
     unmatched: 0,
     malformed: 0,
-    malformedByReason: { 'too-long': 0, 'bad-address': 0, 'bad-time': 0, 'invalid-utf8': 0 },
+    malformedByReason: noMalformed(),
     matchedByRule: {},
     eventsByKind: {},
     duplicates: 0,
@@ -98,7 +98,6 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplaySummary
   };
   const bootTime = Date.now() - uptime() * 1000;
   const kernelPrefixes = options.kernelPrefixes ?? options.config.kernel.prefixes;
-  const rules = ruleOrder(options.ruleSets);
   const engine = new DetectionEngine({ config: options.config, hostAddresses: options.hostAddresses ?? [] });
 
   const pool = options.pool;
@@ -106,6 +105,8 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplaySummary
   const spare: Buffer[] = [];
   const parser = new LineParser(options.ruleSets, { kernelPrefixes, time: { now: Date.now(), bootTime } });
   const scanner = new ChunkScanner(parser);
+  // Chunk results name rules by their index here.
+  const rules = parser.rules;
   const scanHere = (bytes: Buffer, file: string, time: TimeReference): ChunkResult => {
     parser.setTimeReference(time);
     const result = scanner.scan(bytes, file);
@@ -145,10 +146,8 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplaySummary
     }
     summary.lines += chunk.lines;
     const bad = chunk.malformed;
-    for (const reason of Object.keys(bad) as Array<keyof typeof bad>) {
-      summary.malformed += bad[reason];
-      summary.malformedByReason[reason] += bad[reason];
-    }
+    summary.malformed += malformedTotal(bad);
+    for (const reason of Object.keys(bad) as Array<keyof typeof bad>) summary.malformedByReason[reason] += bad[reason];
     // Lines with invalid UTF-8 were still parsed: they are matched or unmatched as well.
     summary.unmatched += chunk.lines - chunk.events - bad['too-long'] - bad['bad-address'] - bad['bad-time'];
     const strings = chunk.strings;

@@ -92,6 +92,10 @@ export interface EnforcerBackend {
   teardown(): Promise<void>;
   /** The exact ruleset a full load of `state` would run (no privileges needed). */
   rulesText(state: DesiredState, now: number): string;
+  /** Named packet counters of the ruleset (`deny_drop`, `ratelimit_drop`, ...), where the backend keeps them. */
+  counters?(): Promise<Record<string, number>>;
+  /** How full each kernel set is, where the backend can tell (see NftablesBackend.fill for the options). */
+  fill?(options?: { packetSets?: boolean; now?: number }): Promise<SetFill[]>;
 }
 
 /** The desired state after a batch of decisions: blocks extend (never shorten), unblocks remove. */

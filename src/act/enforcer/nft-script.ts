@@ -318,7 +318,6 @@ export interface ChangeScriptOptions {
   contents?: SetContents;
   /** The block sets' own timeout (`blockTimeoutMs` of the settings the table was made with); null: every timeout written. */
   setTimeoutMs?: number | null;
-  intervalSets?: ReadonlySet<string>;
 }
 
 /**
@@ -330,7 +329,8 @@ export interface ChangeScriptOptions {
  * added back instead (see REWRITE_AFTER_DELETES).
  */
 export function nftChangeScript(diff: ElementDiff, now: number, options: ChangeScriptOptions = {}): string {
-  const { contents, intervalSets = NFT_INTERVAL_SETS } = options;
+  const { contents } = options;
+  const intervalSets = NFT_INTERVAL_SETS;
   const timeouts: TimeoutStyle = { written: true, now, setTimeoutMs: options.setTimeoutMs ?? null };
   const expiring = (c: ElementChange): boolean => c.until !== null && c.until - now < EXPIRY_MARGIN_MS;
   const remove = diff.remove.filter((c) => !(intervalSets.has(c.set) && expiring(c)));

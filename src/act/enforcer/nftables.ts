@@ -26,6 +26,7 @@ import {
   parseNftListing,
   type ChangeScriptOptions,
   type NftListing,
+  type NftStructure,
   type SetContents,
 } from './nft-script.js';
 import { commandLine, execaRunner, kernelError, type CommandResult, type CommandRunner, type ToolHelp } from './run.js';
@@ -60,6 +61,8 @@ export class NftablesBackend implements EnforcerBackend {
   private readonly nft: string;
   private readonly runner: CommandRunner;
   private readonly layout: SetLayout;
+  /** The table these settings make, to compare listings with. */
+  private readonly expected: NftStructure;
   /** An apply failed since the last reconcile: the kernel may lack what the caller's store holds. */
   private suspect = false;
   /** The state last loaded, and the elements the kernel holds since; null until known. */
@@ -74,6 +77,7 @@ export class NftablesBackend implements EnforcerBackend {
     this.nft = options.nft ?? 'nft';
     this.runner = options.runner ?? execaRunner;
     this.layout = nftLayout(options.settings.ipv6Prefix);
+    this.expected = nftStructure(options.settings);
   }
 
   private async run(args: readonly string[], input?: string): Promise<CommandResult> {
@@ -132,7 +136,7 @@ export class NftablesBackend implements EnforcerBackend {
    */
   private async setElements(name: string, now: number): Promise<Map<string, number | null> | CommandResult> {
     const readAt = Math.max(now, Date.now());
-    const result = await this.run(['-j', 'list', 'set', NFT_FAMILY, NFT_TABLE, name]);
+    const result = await this.listSet(name);
     if (result.exitCode !== 0) return result;
     return parseNftListing(result.stdout, readAt).sets.get(name)?.elements ?? new Map<string, number | null>();
   }
@@ -175,17 +179,16 @@ export class NftablesBackend implements EnforcerBackend {
    * Lists the whole table and repairs it towards `state`. Used for repairs inside apply too, where
    * `state` is this process's own view, not the caller's store: those leave `suspect` as it is.
    */
-  private async fullReconcile(state: DesiredState, now: number): Promise<ReconcileResult> {
+  private async fullReconcile(state: DesiredState, now: number, listedAlready?: NftListing | null): Promise<ReconcileResult> {
     // nft lists the table in processes of its own while the desired elements are worked out here.
-    const listed = this.list(now);
+    const listed = listedAlready === undefined ? this.list(now) : Promise.resolve(listedAlready);
     // A failed listing is reported where it is awaited below, or not at all when the state is refused.
     listed.catch(() => undefined);
-    const structure = nftStructure(this.settings);
     const { elements } = desiredElements(state, now, this.layout);
     this.checkCapacity(elements);
     const listing = await listed;
     const result: ReconcileResult = { rebuilt: false, transactions: 0, added: 0, removed: 0, refreshed: 0 };
-    if (listing === null || !listingMatches(listing, structure)) {
+    if (listing === null || !listingMatches(listing, this.expected)) {
       // Timeouts are relative to when the kernel gets them: measured now, not at the caller's `now`.
       await this.mustTransact(nftFullScript(this.settings, elements, Math.max(now, Date.now())), `load table ${NFT_FAMILY} ${NFT_TABLE}`);
       let count = 0;
@@ -220,7 +223,7 @@ export class NftablesBackend implements EnforcerBackend {
    */
   private async quickReconcile(state: DesiredState, now: number): Promise<ReconcileResult | null> {
     const held = this.held;
-    if (held === null || !listingMatches(await this.structure(), nftStructure(this.settings))) return null;
+    if (held === null || !listingMatches(await this.structure(), this.expected)) return null;
     if (!this.suspect) return { rebuilt: false, transactions: 0, added: 0, removed: 0, refreshed: 0 };
     const { elements } = desiredElements(state, now, this.layout);
     this.checkCapacity(elements);
@@ -253,11 +256,11 @@ export class NftablesBackend implements EnforcerBackend {
 
   private async applyDecisions(decisions: readonly Decision[], now: number): Promise<ApplyResult> {
     if (this.desired === null || this.held === null) {
-      // First use in this process: start from what the kernel holds.
+      // First use in this process: start from what the kernel holds (listed once, for both steps).
       const listing = await this.list(now);
       // A table of another ruleset may group IPv6 by another prefix length: its prefix sets cannot be read.
-      const base = listing === null ? { allow: [], deny: [], dynamic: [] } : stateFromListing(listing, this.layout, listingMatches(listing, nftStructure(this.settings)));
-      const result = await this.fullReconcile(applyDecisions(base, decisions), now);
+      const base = listing === null ? { allow: [], deny: [], dynamic: [] } : stateFromListing(listing, this.layout, listingMatches(listing, this.expected));
+      const result = await this.fullReconcile(applyDecisions(base, decisions), now, listing);
       return { transactions: result.transactions, added: result.added, removed: result.removed, refreshed: result.refreshed };
     }
     const blocks = blocksOnly(decisions);
@@ -384,9 +387,13 @@ export class NftablesBackend implements EnforcerBackend {
     return fills;
   }
 
+  private async listSet(name: string): Promise<CommandResult> {
+    return this.run(['-j', 'list', 'set', NFT_FAMILY, NFT_TABLE, name]);
+  }
+
   /** Elements of one set, listed. */
   private async count(name: string): Promise<number> {
-    const result = await this.run(['-j', 'list', 'set', NFT_FAMILY, NFT_TABLE, name]);
+    const result = await this.listSet(name);
     if (result.exitCode !== 0) throw kernelError(HELP, `nft -j list set ${name}`, result);
     // Limiter entries carry a `limit` statement the parser skips; count elements by their keys.
     return (result.stdout.match(/"elem": \{/g) ?? []).length || (parseNftListing(result.stdout, 0).sets.get(name)?.elements.size ?? 0);

@@ -5,7 +5,7 @@
 // inet_ntop), so it is recognised on sight, with a character scan that allocates nothing: accepted
 // only when it is exactly what ipaddr.js would print. Anything else goes to `parseCidr` (ipaddr.js),
 // the one place raw address text is validated; both ways give the same Cidr.
-import { dottedQuadBits, formatCidr, formatV6Groups, parseCidr, zeroRunOf, type Cidr } from '../../model/address.js';
+import { DOTTED_QUAD, dottedQuadBits, formatCidr, formatV6Groups, parseCidr, zeroRunOf, type Cidr } from '../../model/address.js';
 
 /** A valid range and its element text. */
 export interface Range {
@@ -16,9 +16,8 @@ export interface Range {
   bits: string | null;
 }
 
-const DOTTED = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
-/** The 32 bits of a dotted quad already matched by DOTTED, unsigned. */
+/** The 32 bits of a dotted quad already matched by DOTTED_QUAD, unsigned. */
 function ipv4Bits(text: string): number {
   return dottedQuadBits(text) >>> 0;
 }
@@ -132,7 +131,7 @@ function canonicalRange(text: string, into?: Range): Range | null {
   const colon = text.indexOf(':');
   if (colon < 0 || colon > 4) {
     address = slash < 0 ? text : text.slice(0, slash);
-    if (!DOTTED.test(address)) return null;
+    if (!DOTTED_QUAD.test(address)) return null;
     family = 4;
     length = slash < 0 ? 32 : written;
     if (length > 32) return null;

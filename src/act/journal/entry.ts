@@ -1,5 +1,5 @@
 // Journal entries as stored: one JSON object per line; and the fixed-size index record per entry.
-import { addressFamily, canonicalV6Bytes } from '../../model/address.js';
+import { addressFamily, canonicalV6Bytes, dottedQuadBits } from '../../model/address.js';
 import { EVENT_KINDS, isEventKind, type EventKind } from '../../model/event.js';
 import ipaddr from 'ipaddr.js';
 
@@ -89,8 +89,8 @@ export function kindFromCode(code: number): EventKind | null {
 export function addressBytes(canonical: string): Uint8Array {
   if (canonical.includes(':')) return canonicalV6Bytes(canonical);
   const out = new Uint8Array(16);
-  const parts = canonical.split('.');
-  for (let i = 0; i < 4; i++) out[i] = Number(parts[i] ?? 0) & 255;
+  const bits = dottedQuadBits(canonical);
+  for (let i = 0; i < 4; i++) out[i] = (bits >>> (24 - 8 * i)) & 255;
   return out;
 }
 

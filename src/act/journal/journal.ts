@@ -178,16 +178,15 @@ export class Journal {
       const lines = list.map(entryToLine);
       const text = Buffer.from(lines.join(''));
       const buffer = Buffer.allocUnsafe(list.length * INDEX_RECORD_SIZE);
-      const first = 0;
       let offset = segment.size;
       list.forEach((entry, i) => {
         const length = Buffer.byteLength(lines[i] as string);
-        encodeIndexRecord(buffer, first + i * INDEX_RECORD_SIZE, entry, offset, length);
+        encodeIndexRecord(buffer, i * INDEX_RECORD_SIZE, entry, offset, length);
         offset += length;
       });
       // Data first: an index record never points past the data it describes.
       writeSync(fds.data, text);
-      writeSync(fds.index, buffer, first, list.length * INDEX_RECORD_SIZE);
+      writeSync(fds.index, buffer, 0, list.length * INDEX_RECORD_SIZE);
       segment.records += list.length;
       segment.size = offset;
     }
