@@ -38,8 +38,22 @@ const CACHE_LIMIT = 65_536;
 /** A dotted quad as canonical text writes it: four decimal octets, no leading zeros. */
 export const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
+/** The text canonicalAddress read last (a copy) and its answer: attacks come in runs from one address. */
+let lastText: string | null = null;
+let lastCanonical: string | null = null;
+
 /** Canonical form of an address (dotted IPv4; RFC 5952 IPv6; IPv4-mapped as IPv4), or null. */
 export function canonicalAddress(text: string): string | null {
+  if (text === lastText) return lastCanonical;
+  const result = readCanonical(text);
+  // A copy (the canonical text is one when equal): the text may be a view into a much larger
+  // string that must not stay alive.
+  lastText = result !== null && result === text ? result : text.length < 13 ? text : (' ' + text).slice(1);
+  lastCanonical = result;
+  return result;
+}
+
+function readCanonical(text: string): string | null {
   // A dotted quad without leading zeros is already canonical: the common case needs no parse.
   if (text.length <= 15 && DOTTED_QUAD.test(text)) return text.length < 13 ? text : (' ' + text).slice(1);
   const hit = canonicalCache.get(text);

@@ -46,8 +46,10 @@ export class LineParser {
   private readonly candidates: Candidate[];
   /** The distinct first pre-filter strings of the rules, longest first. */
   private readonly needles: readonly string[];
-  /** Pre-filter string -> the indexes of itself and of the needles it starts with (present wherever it is). */
-  private readonly needleMarks: ReadonlyMap<string, readonly number[]>;
+  /** Per needle: the indexes of itself and of the needles it starts with (present wherever it is). */
+  private readonly needleMarks: readonly (readonly number[])[];
+  /** Per string length: the indexes of the needles of that length. */
+  private readonly needlesByLength: readonly (readonly number[])[];
   private readonly prefilter: RegExp;
   private readonly prefixes: Set<string> | 'any';
   private time: TimeReference;
@@ -58,7 +60,8 @@ export class LineParser {
     // Longest first: where two start at one place, the longer is reported, and marks the shorter.
     const needles = [...new Set(this.rules.map((rule) => rule.contains[0] ?? ''))].sort((a, b) => b.length - a.length);
     this.needles = needles;
-    this.needleMarks = new Map(needles.map((needle) => [needle, needles.flatMap((other, i) => (needle.startsWith(other) ? [i] : []))]));
+    this.needleMarks = needles.map((needle) => needles.flatMap((other, i) => (needle.startsWith(other) ? [i] : [])));
+    this.needlesByLength = Array.from({ length: (needles[0]?.length ?? 0) + 1 }, (_, length) => needles.flatMap((needle, i) => (needle.length === length ? [i] : [])));
     this.candidates = ruleSets.flatMap((set) => set.rules.map((rule) => ({ rule, timePatterns: set.timePatterns, needle: needles.indexOf(rule.contains[0] ?? '') })));
     this.prefilter = needles.length === 0 ? /(?!)/ : new RegExp(needles.map(escapeRegExp).join('|'));
     this.prefixes = options.kernelPrefixes === 'any' ? 'any' : new Set(options.kernelPrefixes.map((p) => p.trim()));
@@ -87,7 +90,12 @@ export class LineParser {
 
   /** Records that a line holds `found`, a match of the pre-filter (and so every string it starts with). */
   markNeedle(found: string, record: Uint8Array): void {
-    for (const i of this.needleMarks.get(found) ?? []) record[i] = 1;
+    // Looked up by length and compared, not hashed: each match is a new string, hashed afresh.
+    for (const i of this.needlesByLength[found.length] ?? []) {
+      if (this.needles[i] !== found) continue;
+      for (const j of this.needleMarks[i] ?? []) record[j] = 1;
+      return;
+    }
   }
 
   parse(line: string, source: string, fallbackTime: number): ParseOutcome {

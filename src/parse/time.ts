@@ -29,27 +29,101 @@ function zoneOffsetMs(zone: string): number {
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
 }
 
-let lastText = '';
-let lastRef: TimeReference | null = null;
-let lastResult: number | null = null;
+/** The local minute converted last, and its instant (the seconds are added to it). */
+let lastMinute = NaN;
+let lastMinuteStart = 0;
+
+/**
+ * `new Date(y, mo, d, h, mi, s, ms).getTime()`, with the costly local-zone conversion done once
+ * per minute: a log's lines share a minute far more often than a second. Adding the seconds to
+ * the minute's instant is exact because zone offsets change only on whole local minutes (since
+ * 1970 everywhere; the few older offsets with seconds in them predate any log). The process's
+ * zone is taken as fixed, as a daemon's is.
+ */
+function localTime(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
+  // Fields are at most two digits (years four): the key is unique for every field combination,
+  // out-of-range ones (day 31 of February, minute 60) included.
+  const minute = (((y * 100 + mo) * 100 + d) * 100 + h) * 100 + mi;
+  if (minute !== lastMinute) {
+    lastMinuteStart = new Date(y, mo, d, h, mi).getTime();
+    lastMinute = minute;
+  }
+  return lastMinuteStart + s * 1000 + ms;
+}
+
+/** The number written by the decimal digits text[from, to), or -1 if any is not a digit. */
+function digitsAt(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/** The date-and-minute text (`YYYY-MM-DD hh:mm:`) of the last stamp readLocalIso read, and its instant. */
+let lastMinuteText = '';
+let lastMinuteTextStart = 0;
+
+/**
+ * Asterisk's own stamp, `YYYY-MM-DD hh:mm:ss` with an optional `.fraction` (no zone: local time),
+ * read without a regular expression since nearly every Asterisk line carries one; NaN for any
+ * other text, which the general readers then take. Stamps of the minute read last compare their
+ * first 17 characters to it and read only the seconds.
+ */
+function readLocalIso(text: string): number {
+  const n = text.length;
+  if (n < 19) return NaN;
+  let ms = 0;
+  if (n > 19) {
+    const point = text.charCodeAt(19);
+    if ((point !== 46 && point !== 44) || n === 20 || digitsAt(text, 20, n) < 0) return NaN;
+    // The first three digits are the milliseconds (padded: `.5` is 500), the rest is dropped.
+    ms = digitsAt(text, 20, Math.min(n, 23)) * (n >= 23 ? 1 : n === 22 ? 10 : 100);
+  }
+  const s = digitsAt(text, 17, 19);
+  if (s < 0) return NaN;
+  if (lastMinuteText !== '' && text.startsWith(lastMinuteText)) return lastMinuteTextStart + s * 1000 + ms;
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return NaN;
+  const separator = text.charCodeAt(10);
+  if (separator !== 32 && separator !== 84) return NaN;
+  const y = digitsAt(text, 0, 4);
+  const mo = digitsAt(text, 5, 7);
+  const d = digitsAt(text, 8, 10);
+  const h = digitsAt(text, 11, 13);
+  const mi = digitsAt(text, 14, 16);
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0) return NaN;
+  const start = localTime(y, mo - 1, d, h, mi, 0, 0);
+  // A copy: the stamp may be a view into a 4 MB chunk that must not stay alive.
+  lastMinuteText = (' ' + text.slice(0, 17)).slice(1);
+  lastMinuteTextStart = start;
+  return start + s * 1000 + ms;
+}
+
+/** The reference last asked for its year, and that year (syslog stamps omit it). */
+let lastYearRef: TimeReference | null = null;
+let lastYearNow = NaN;
+let lastYear = 0;
+
+function referenceYear(ref: TimeReference): number {
+  if (ref !== lastYearRef || ref.now !== lastYearNow) {
+    lastYear = new Date(ref.now).getFullYear();
+    lastYearRef = ref;
+    lastYearNow = ref.now;
+  }
+  return lastYear;
+}
 
 /** Milliseconds since the epoch for a captured timestamp, or null for an unknown shape. */
 export function parseTimestamp(text: string, ref: TimeReference): number | null {
-  // Consecutive log lines mostly share one stamp; a one-entry memo saves most of the work.
-  if (text === lastText && ref === lastRef) return lastResult;
-  // Detached: the captured text may be a view into a 4 MB chunk that must not stay alive.
-  lastText = (' ' + text).slice(1);
-  lastRef = ref;
-  lastResult = readTimestamp(text, ref);
-  return lastResult;
-}
-
-function readTimestamp(text: string, ref: TimeReference): number | null {
+  const local = readLocalIso(text);
+  if (!Number.isNaN(local)) return local;
   let m = ISO.exec(text);
   if (m !== null) {
     const [, y, mo, d, h, mi, s, frac, zone] = m;
     const ms = fractionMs(frac);
-    if (zone === undefined) return new Date(+y!, +mo! - 1, +d!, +h!, +mi!, +s!, ms).getTime();
+    if (zone === undefined) return localTime(+y!, +mo! - 1, +d!, +h!, +mi!, +s!, ms);
     return Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!, ms) - zoneOffsetMs(zone);
   }
   m = SYSLOG.exec(text);
@@ -58,11 +132,11 @@ function readTimestamp(text: string, ref: TimeReference): number | null {
     const month = MONTHS[mon!];
     if (month === undefined) return null;
     const ms = fractionMs(frac);
-    if (year !== undefined) return new Date(+year, month, +d!, +h!, +mi!, +s!, ms).getTime();
+    if (year !== undefined) return localTime(+year, month, +d!, +h!, +mi!, +s!, ms);
     // Syslog omits the year: take the reference's, unless that puts the line well after the reference.
-    const refYear = new Date(ref.now).getFullYear();
-    const sameYear = new Date(refYear, month, +d!, +h!, +mi!, +s!, ms).getTime();
-    return sameYear > ref.now + 86_400_000 ? new Date(refYear - 1, month, +d!, +h!, +mi!, +s!, ms).getTime() : sameYear;
+    const refYear = referenceYear(ref);
+    const sameYear = localTime(refYear, month, +d!, +h!, +mi!, +s!, ms);
+    return sameYear > ref.now + 86_400_000 ? localTime(refYear - 1, month, +d!, +h!, +mi!, +s!, ms) : sameYear;
   }
   m = UPTIME.exec(text);
   if (m !== null) return ref.bootTime + Number(m[1]) * 1000 + fractionMs(m[2]);

@@ -55,20 +55,28 @@ class Columns {
     this.line[i] = line;
     this.time[i] = event.time;
     this.rule[i] = this.ruleIndex.get(event.rule) ?? -1;
-    this.attacker[i] = this.intern(event.attacker);
-    this.victim[i] = this.intern(event.victim);
-    this.user[i] = this.intern(event.user);
-    this.userAgent[i] = this.intern(event.userAgent);
+    this.attacker[i] = this.intern(event.attacker, 0);
+    this.victim[i] = this.intern(event.victim, 1);
+    this.user[i] = this.intern(event.user, 2);
+    this.userAgent[i] = this.intern(event.userAgent, 3);
   }
 
-  private intern(text: string | null): number {
+  /** Per column, the text interned last and its index: an attack's events come in runs. */
+  private readonly lastText: (string | null)[] = [null, null, null, null];
+  private readonly lastAt = [-1, -1, -1, -1];
+
+  /** The index of `text` in `strings` (added if new); `column` keys the memo of the last one. */
+  private intern(text: string | null, column: number): number {
     if (text === null) return -1;
+    if (text === this.lastText[column]) return this.lastAt[column] as number;
     let at = this.index.get(text);
     if (at === undefined) {
       at = this.strings.length;
       this.strings.push(text);
       this.index.set(text, at);
     }
+    this.lastText[column] = text;
+    this.lastAt[column] = at;
     return at;
   }
 
@@ -176,14 +184,17 @@ export class ChunkScanner {
     // Pass 2: only lines holding a rule's pre-filter string are cut out and parsed. Every such
     // string in the line is found (the scan goes on from just after each), so rules whose string
     // is absent are passed over unsearched; the first one past the line starts the next candidate.
+    // Matches come in text order, so the line holding each is found by walking the line starts.
     const finder = this.finder;
     const needles = this.needles;
+    let index = 0;
     finder.lastIndex = 0;
     let m = finder.exec(text);
     while (m !== null) {
-      const lineStart = text.lastIndexOf('\n', m.index - 1) + 1;
-      let lineEnd = text.indexOf('\n', m.index);
-      if (lineEnd < 0) lineEnd = text.length;
+      while (index + 1 < count && (lineStarts[index + 1] as number) <= m.index) index++;
+      const lineStart = lineStarts[index] as number;
+      // The next line's start is just past this line's \n; the text's last line may have none.
+      const lineEnd = index + 1 < count ? (lineStarts[index + 1] as number) - 1 : text.charCodeAt(text.length - 1) === 10 ? text.length - 1 : text.length;
       needles.fill(0);
       do {
         this.parser.markNeedle(m[0], needles);
@@ -198,22 +209,10 @@ export class ChunkScanner {
         malformed[outcome.reason]++;
         continue;
       }
-      columns.add(outcome.event, lineBase + lineIndex(lineStarts, count, lineStart));
+      columns.add(outcome.event, lineBase + index);
     }
     return count;
   }
-}
-
-/** The 0-based index of the line starting at `offset`, by binary search over line starts. */
-function lineIndex(starts: Int32Array, count: number, offset: number): number {
-  let lo = 0;
-  let hi = count - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if ((starts[mid] ?? 0) <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
 }
 
 /** Summed malformed counts: every malformed line once, with the too-long ones never parsed. */

@@ -24,3 +24,51 @@ test.each([
 test('unknown shapes are null', () => {
   expect(parseTimestamp('yesterday', ref)).toBeNull();
 });
+
+/** The stamp's instant read the plain way: every field through the local-time conversion. */
+function reference(text: string): number {
+  const m = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?$/.exec(text);
+  if (m === null) throw new Error(`not a local stamp: ${text}`);
+  const [, y, mo, d, h, mi, s] = m.map(Number);
+  const ms = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0').slice(0, 3));
+  return new Date(y!, mo! - 1, d!, h!, mi!, s!, ms).getTime();
+}
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+// Local stamps are converted once per minute and the seconds added: exact only if no zone offset
+// changes inside a minute. Every 7 s across the 2024 transitions of zones with whole-hour,
+// half-hour (Lord Howe) and 45-minute (Kathmandu) offsets, in the order a log has them.
+test.each(['Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kathmandu'])('local stamps across DST changes in %s', (zone) => {
+  const saved = process.env.TZ;
+  process.env.TZ = zone;
+  try {
+    const starts = [Date.UTC(2024, 2, 30, 20), Date.UTC(2024, 9, 26, 20), Date.UTC(2024, 2, 10, 2), Date.UTC(2024, 10, 3, 2), Date.UTC(2024, 3, 6, 10), Date.UTC(2024, 9, 5, 10)];
+    let checked = 0;
+    const wrong: string[] = [];
+    for (const start of starts) {
+      for (let t = start; t < start + 10 * 3_600_000; t += 7_000) {
+        // Every local wall-clock reading, including the hour that does not exist and the one that repeats.
+        const u = new Date(t);
+        const base = `${u.getUTCFullYear()}-${pad(u.getUTCMonth() + 1)}-${pad(u.getUTCDate())} ${pad(u.getUTCHours())}:${pad(u.getUTCMinutes())}:${pad(u.getUTCSeconds())}`;
+        for (const text of [base, `${base}.5`, `${base},123456`, base.replace(' ', 'T')]) {
+          if (parseTimestamp(text, ref) !== reference(text)) wrong.push(text);
+          checked++;
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(checked).toBeGreaterThan(20_000);
+  } finally {
+    if (saved === undefined) delete process.env.TZ;
+    else process.env.TZ = saved;
+  }
+});
+
+test('a stamp that only starts like the last one is read in full', () => {
+  expect(parseTimestamp('2024-01-15 10:23:45', ref)).toBe(Date.UTC(2024, 0, 15, 10, 23, 45));
+  expect(parseTimestamp('2024-01-15 10:23:4x', ref)).toBeNull();
+  expect(parseTimestamp('2024-01-15 10:23:46.', ref)).toBeNull();
+  expect(parseTimestamp('2024-01-15 10:23:46 ', ref)).toBe(Date.UTC(2024, 0, 15, 10, 23, 46));
+  expect(parseTimestamp('2024-01-15 10:23:47+0100', ref)).toBe(Date.UTC(2024, 0, 15, 9, 23, 47));
+});
