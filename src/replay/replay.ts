@@ -139,6 +139,8 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplaySummary
   let lastTick = -Infinity;
   let clock = 0;
   let firstLine = 1;
+  // Events per rule (by index), put into the summary by rule id and kind at the end.
+  const perRule = new Float64Array(rules.length);
   const consume = (slot: Slot, chunk: ChunkResult): void => {
     if (slot.first) {
       clock = slot.mtime;
@@ -153,7 +155,8 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplaySummary
     const strings = chunk.strings;
     const text = (index: number): string | null => (index < 0 ? null : (strings[index] ?? null));
     for (let i = 0; i < chunk.events; i++) {
-      const rule = rules[chunk.rule[i] ?? -1];
+      const ruleAt = chunk.rule[i] ?? -1;
+      const rule = rules[ruleAt];
       if (rule === undefined) throw new Error('replay: an event names no known rule');
       const stamped = chunk.time[i] ?? NaN;
       // A line without a stamp of its own happened when the previous event did (or at the mtime).
@@ -170,9 +173,7 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplaySummary
         stream: rule.stream,
       };
       const lineNumber = firstLine + (chunk.line[i] ?? 0);
-      summary.matched++;
-      summary.matchedByRule[event.rule] = (summary.matchedByRule[event.rule] ?? 0) + 1;
-      summary.eventsByKind[event.kind] = (summary.eventsByKind[event.kind] ?? 0) + 1;
+      perRule[ruleAt] = (perRule[ruleAt] ?? 0) + 1;
       options.onEvent?.(event, slot.file, lineNumber);
       if (event.time - lastTick >= TICK_EVERY_MS) {
         engine.tick(event.time);
@@ -230,5 +231,12 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplaySummary
     consume(head, head.done ?? (await (head.result as Promise<ChunkResult>)));
     await options.afterChunk?.();
   }
+  rules.forEach((rule, i) => {
+    const n = perRule[i] ?? 0;
+    if (n === 0) return;
+    summary.matched += n;
+    summary.matchedByRule[rule.id] = (summary.matchedByRule[rule.id] ?? 0) + n;
+    summary.eventsByKind[rule.kind] = (summary.eventsByKind[rule.kind] ?? 0) + n;
+  });
   return summary;
 }
