@@ -19,6 +19,7 @@ const BENCH = join(ROOT, 'bench');
 const OUT = join(BENCH, 'out');
 const GENERATOR = join(BENCH, 'generate-asterisk-log.mjs');
 const MEASURED = join(BENCH, 'replay-measured.mjs');
+const MACHINE_CHECK = join(BENCH, 'lib', 'machine-check.mjs');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const F2B_FILTER = '/etc/fail2ban/filter.d/asterisk.conf';
 const SEED = 'sipwarden-bench-1';
@@ -283,11 +284,18 @@ async function runFail2ban(log, totalLines, sipwardenRun) {
   };
 }
 
+/** The fixed work of bench/lib/machine-check.mjs, in ms (lower: a faster moment of this machine). */
+function machineCheckMs() {
+  const result = spawnSync(process.execPath, [MACHINE_CHECK], { encoding: 'utf8' });
+  return result.status === 0 ? JSON.parse(result.stdout).ms : null;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Main
 
 const { log, meta } = ensureLog();
 const loadBefore = loadavg();
+const machineBefore = machineCheckMs();
 // Start-up alone (module loading, rule compilation), from an empty log: the rest is throughput.
 const empty = join(OUT, 'empty.log');
 writeFileSync(empty, '');
@@ -318,6 +326,7 @@ const sipwarden = {
   peakRssMb,
   ...summary,
 };
+const machineAfter = machineCheckMs();
 const fail2ban = await runFail2ban(log, meta.lines, runs[0]);
 const pass = { linesPerSecond: linesPerSecond >= TARGET.linesPerSecond, peakRssMb: peakRssMb < TARGET.peakRssMb };
 
@@ -325,7 +334,7 @@ const report = {
   benchmark: 'parse',
   format: 'asterisk',
   date: new Date().toISOString(),
-  host: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cpus: cpus().length, platform: `${process.platform}-${process.arch}`, loadAverageBefore: loadBefore, loadAverageAfter: loadavg() },
+  host: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cpus: cpus().length, platform: `${process.platform}-${process.arch}`, loadAverageBefore: loadBefore, loadAverageAfter: loadavg(), machineCheckMs: { before: machineBefore, after: machineAfter } },
   log: { file: relative(ROOT, log), lines: meta.lines, bytes: meta.bytes, seed: meta.seed, generator: meta.summary },
   targets: TARGET,
   pass,
@@ -366,6 +375,9 @@ process.stdout.write(
   `best run: ${fmt(bestSeconds, 2)} s = ${fmt(meta.lines / bestSeconds)} lines/s; ` +
     `start-up (empty log): ${fmt(startupSeconds, 2)} s; throughput after start-up: ${fmt(linesPerSecondExcludingStartup)} lines/s; ` +
     `CPU ${fmt(median(runs.map((r) => r.cpuSeconds)), 2)} s; load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}\n`,
+);
+process.stdout.write(
+  `machine check (a fixed regular-expression scan, lower is faster; compare runs with it): ${fmt(machineBefore, 1)} ms before, ${fmt(machineAfter, 1)} ms after\n`,
 );
 if (Math.max(loadBefore[0], loadavg()[0]) > cpus().length / 2) {
   process.stdout.write(`warning: the machine was busy (load average ${loadavg()[0].toFixed(2)} on ${cpus().length} CPUs); wall-clock figures are pessimistic\n`);

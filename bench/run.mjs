@@ -47,5 +47,7 @@ const rows = [
 const width = Math.max(...rows.map((r) => r[0].length));
 console.log('\nbenchmark'.padEnd(width + 3) + 'measured'.padEnd(58) + 'target');
 for (const [name, value, target] of rows) console.log(`${name.padEnd(width + 2)}${String(value).padEnd(58)}${target}`);
+const machine = results.parse?.host?.machineCheckMs;
+if (machine !== undefined) console.log(`machine check around the parse runs: ${machine.before} ms before, ${machine.after} ms after (bench/lib/machine-check.mjs; lower is faster)`);
 console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")} on ${os.cpus().length} cores (wall times are pessimistic as it nears the core count)`);
 writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), results }, null, 2)}\n`);

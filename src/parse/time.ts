@@ -41,9 +41,9 @@ let lastMinuteStart = 0;
  * zone is taken as fixed, as a daemon's is.
  */
 function localTime(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
-  // Fields are at most two digits (years four): the key is unique for every field combination,
-  // out-of-range ones (day 31 of February, minute 60) included.
-  const minute = (((y * 100 + mo) * 100 + d) * 100 + h) * 100 + mi;
+  // Fields are at most two digits (the month, 0-based, from -1 for `00`; years four): the key is
+  // unique for every field combination, out-of-range ones (day 31 of February, minute 60) included.
+  const minute = (((y * 100 + mo + 1) * 100 + d) * 100 + h) * 100 + mi;
   if (minute !== lastMinute) {
     lastMinuteStart = new Date(y, mo, d, h, mi).getTime();
     lastMinute = minute;

@@ -72,3 +72,9 @@ test('a stamp that only starts like the last one is read in full', () => {
   expect(parseTimestamp('2024-01-15 10:23:46 ', ref)).toBe(Date.UTC(2024, 0, 15, 10, 23, 46));
   expect(parseTimestamp('2024-01-15 10:23:47+0100', ref)).toBe(Date.UTC(2024, 0, 15, 9, 23, 47));
 });
+
+test('out-of-range fields are read as the Date constructor reads them, whatever was read before', () => {
+  // Month 00 is December of the year before; it must not be taken for a month of another year.
+  const texts = ['2024-00-15 10:23:45', '2023-99-15 10:23:45', '2024-02-31 10:23:45', '2024-03-02 10:23:45', '2024-01-15 10:60:00', '2024-01-15 11:00:00'];
+  for (const text of [...texts, ...texts.reverse()]) expect(parseTimestamp(text, ref)).toBe(reference(text));
+});
