@@ -17,9 +17,10 @@ const SYSLOG = /^(?:[A-Z][a-z]{2} )?([A-Z][a-z]{2})\s+(\d{1,2}) (\d\d):(\d\d):(\
 const UPTIME = /^\s*(\d+)\.(\d+)$/;
 const EPOCH = /^@(\d+)(?:\.(\d+))?$/;
 
+/** The milliseconds of a fraction's digits: the first three, padded (`5` is 500), the rest dropped. */
 function fractionMs(digits: string | undefined): number {
   if (digits === undefined) return 0;
-  return Math.floor(Number(`0.${digits}`) * 1000);
+  return Number(digits.slice(0, 3).padEnd(3, '0'));
 }
 
 function zoneOffsetMs(zone: string): number {
@@ -29,26 +30,32 @@ function zoneOffsetMs(zone: string): number {
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
 }
 
-/** The local minute converted last, and its instant (the seconds are added to it). */
-let lastMinute = NaN;
-let lastMinuteStart = 0;
+/** The local minute converted last (as a number unique to its fields), and its instant. */
+let convertedMinuteKey = NaN;
+let convertedMinuteStart = 0;
 
 /**
- * `new Date(y, mo, d, h, mi, s, ms).getTime()`, with the costly local-zone conversion done once
- * per minute: a log's lines share a minute far more often than a second. Adding the seconds to
- * the minute's instant is exact because zone offsets change only on whole local minutes (since
- * 1970 everywhere; the few older offsets with seconds in them predate any log). The process's
- * zone is taken as fixed, as a daemon's is.
+ * `new Date(y, mo, d, h, mi).getTime()`, converted once per minute: the local-zone conversion is
+ * costly, and a log's lines share a minute far more often than a second. The seconds of a minute
+ * can then be added to its instant because zone offsets change only on whole local minutes (in
+ * every zone since 1972). The process's zone is taken as fixed, as a daemon's is.
  */
-function localTime(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
+function minuteStart(y: number, mo: number, d: number, h: number, mi: number): number {
   // Fields are at most two digits (the month, 0-based, from -1 for `00`; years four): the key is
   // unique for every field combination, out-of-range ones (day 31 of February, minute 60) included.
-  const minute = (((y * 100 + mo + 1) * 100 + d) * 100 + h) * 100 + mi;
-  if (minute !== lastMinute) {
-    lastMinuteStart = new Date(y, mo, d, h, mi).getTime();
-    lastMinute = minute;
+  const key = (((y * 100 + mo + 1) * 100 + d) * 100 + h) * 100 + mi;
+  if (key !== convertedMinuteKey) {
+    convertedMinuteStart = new Date(y, mo, d, h, mi).getTime();
+    convertedMinuteKey = key;
   }
-  return lastMinuteStart + s * 1000 + ms;
+  return convertedMinuteStart;
+}
+
+/** `new Date(y, mo, d, h, mi, s, ms).getTime()`, by way of minuteStart where that is exact. */
+function localTime(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
+  const within = s * 1000 + ms;
+  // A 60th second or later (a leap second, or junk) rolls into a later minute, whose offset may differ.
+  return within < 60_000 ? minuteStart(y, mo, d, h, mi) + within : new Date(y, mo, d, h, mi, s, ms).getTime();
 }
 
 /** The number written by the decimal digits text[from, to), or -1 if any is not a digit. */
@@ -62,15 +69,15 @@ function digitsAt(text: string, from: number, to: number): number {
   return value;
 }
 
-/** The date-and-minute text (`YYYY-MM-DD hh:mm:`) of the last stamp readLocalIso read, and its instant. */
-let lastMinuteText = '';
-let lastMinuteTextStart = 0;
+/** The date, hour and minute (`YYYY-MM-DD hh:mm:`, a copy) of the stamp readLocalIso read last, and their instant. */
+let stampPrefix = '';
+let stampPrefixStart = 0;
 
 /**
  * Asterisk's own stamp, `YYYY-MM-DD hh:mm:ss` with an optional `.fraction` (no zone: local time),
  * read without a regular expression since nearly every Asterisk line carries one; NaN for any
- * other text, which the general readers then take. Stamps of the minute read last compare their
- * first 17 characters to it and read only the seconds.
+ * other text, which the general readers then take. A stamp of the minute read last is known by
+ * its first 17 characters, and only its seconds are read.
  */
 function readLocalIso(text: string): number {
   const n = text.length;
@@ -79,12 +86,11 @@ function readLocalIso(text: string): number {
   if (n > 19) {
     const point = text.charCodeAt(19);
     if ((point !== 46 && point !== 44) || n === 20 || digitsAt(text, 20, n) < 0) return NaN;
-    // The first three digits are the milliseconds (padded: `.5` is 500), the rest is dropped.
     ms = digitsAt(text, 20, Math.min(n, 23)) * (n >= 23 ? 1 : n === 22 ? 10 : 100);
   }
   const s = digitsAt(text, 17, 19);
   if (s < 0) return NaN;
-  if (lastMinuteText !== '' && text.startsWith(lastMinuteText)) return lastMinuteTextStart + s * 1000 + ms;
+  if (s < 60 && stampPrefix !== '' && text.startsWith(stampPrefix)) return stampPrefixStart + s * 1000 + ms;
   if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return NaN;
   const separator = text.charCodeAt(10);
   if (separator !== 32 && separator !== 84) return NaN;
@@ -94,10 +100,11 @@ function readLocalIso(text: string): number {
   const h = digitsAt(text, 11, 13);
   const mi = digitsAt(text, 14, 16);
   if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0) return NaN;
-  const start = localTime(y, mo - 1, d, h, mi, 0, 0);
+  if (s >= 60) return localTime(y, mo - 1, d, h, mi, s, ms);
+  const start = minuteStart(y, mo - 1, d, h, mi);
   // A copy: the stamp may be a view into a 4 MB chunk that must not stay alive.
-  lastMinuteText = (' ' + text.slice(0, 17)).slice(1);
-  lastMinuteTextStart = start;
+  stampPrefix = (' ' + text.slice(0, 17)).slice(1);
+  stampPrefixStart = start;
   return start + s * 1000 + ms;
 }
 

@@ -139,8 +139,10 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplaySummary
   let lastTick = -Infinity;
   let clock = 0;
   let firstLine = 1;
-  // Events per rule (by index), put into the summary by rule id and kind at the end.
+  // Events per rule (by index), put into the summary by rule id and kind at the end, in the order
+  // the rules were first met (the summary's records list them in that order).
   const perRule = new Float64Array(rules.length);
+  const rulesMet: number[] = [];
   const consume = (slot: Slot, chunk: ChunkResult): void => {
     if (slot.first) {
       clock = slot.mtime;
@@ -173,6 +175,7 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplaySummary
         stream: rule.stream,
       };
       const lineNumber = firstLine + (chunk.line[i] ?? 0);
+      if (perRule[ruleAt] === 0) rulesMet.push(ruleAt);
       perRule[ruleAt] = (perRule[ruleAt] ?? 0) + 1;
       options.onEvent?.(event, slot.file, lineNumber);
       if (event.time - lastTick >= TICK_EVERY_MS) {
@@ -231,12 +234,13 @@ export async function replayFiles(options: ReplayOptions): Promise<ReplaySummary
     consume(head, head.done ?? (await (head.result as Promise<ChunkResult>)));
     await options.afterChunk?.();
   }
-  rules.forEach((rule, i) => {
+  for (const i of rulesMet) {
+    const rule = rules[i];
+    if (rule === undefined) continue;
     const n = perRule[i] ?? 0;
-    if (n === 0) return;
     summary.matched += n;
     summary.matchedByRule[rule.id] = (summary.matchedByRule[rule.id] ?? 0) + n;
     summary.eventsByKind[rule.kind] = (summary.eventsByKind[rule.kind] ?? 0) + n;
-  });
+  }
   return summary;
 }

@@ -1,12 +1,19 @@
 // Timestamp shapes of PBX and kernel logs.
 import { expect, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseTimestamp } from '../../src/parse/time.js';
+import { REPO_ROOT } from '../helpers/fixtures.js';
 
 const ref = { now: Date.UTC(2024, 5, 1), bootTime: Date.UTC(2024, 4, 1) };
 
 test.each([
   ['2024-01-15 10:23:45', Date.UTC(2024, 0, 15, 10, 23, 45)],
   ['2024-01-15 10:23:45.123456', Date.UTC(2024, 0, 15, 10, 23, 45, 123)],
+  // Digits past the milliseconds are dropped, never rounded up into the next second.
+  ['2024-01-15 10:23:45.99999999999999999999', Date.UTC(2024, 0, 15, 10, 23, 45, 999)],
+  ['2024-01-15T10:23:45.99999999999999999999Z', Date.UTC(2024, 0, 15, 10, 23, 45, 999)],
   ['2024-01-15T10:23:45.123+0100', Date.UTC(2024, 0, 15, 9, 23, 45, 123)],
   ['2024-01-15T10:23:45+00:00', Date.UTC(2024, 0, 15, 10, 23, 45)],
   ['2024-01-15T10:23:45Z', Date.UTC(2024, 0, 15, 10, 23, 45)],
@@ -34,35 +41,52 @@ function reference(text: string): number {
   return new Date(y!, mo! - 1, d!, h!, mi!, s!, ms).getTime();
 }
 
-const pad = (n: number): string => String(n).padStart(2, '0');
-
-// Local stamps are converted once per minute and the seconds added: exact only if no zone offset
-// changes inside a minute. Every 7 s across the 2024 transitions of zones with whole-hour,
-// half-hour (Lord Howe) and 45-minute (Kathmandu) offsets, in the order a log has them.
-test.each(['Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kathmandu'])('local stamps across DST changes in %s', (zone) => {
-  const saved = process.env.TZ;
-  process.env.TZ = zone;
-  try {
-    const starts = [Date.UTC(2024, 2, 30, 20), Date.UTC(2024, 9, 26, 20), Date.UTC(2024, 2, 10, 2), Date.UTC(2024, 10, 3, 2), Date.UTC(2024, 3, 6, 10), Date.UTC(2024, 9, 5, 10)];
-    let checked = 0;
-    const wrong: string[] = [];
-    for (const start of starts) {
-      for (let t = start; t < start + 10 * 3_600_000; t += 7_000) {
-        // Every local wall-clock reading, including the hour that does not exist and the one that repeats.
-        const u = new Date(t);
-        const base = `${u.getUTCFullYear()}-${pad(u.getUTCMonth() + 1)}-${pad(u.getUTCDate())} ${pad(u.getUTCHours())}:${pad(u.getUTCMinutes())}:${pad(u.getUTCSeconds())}`;
-        for (const text of [base, `${base}.5`, `${base},123456`, base.replace(' ', 'T')]) {
-          if (parseTimestamp(text, ref) !== reference(text)) wrong.push(text);
-          checked++;
-        }
-      }
+/**
+ * Run in a process of its own with TZ set (Jest's sandbox ignores a change of process.env.TZ):
+ * every 7 s across the 2024 offset changes, as the wall-clock text a log has, in order, including
+ * the hour that does not exist, the one that repeats, and seconds 60 and up (a leap second, or
+ * junk) that roll into the next minute; prints the stamps the built parser reads otherwise than
+ * `new Date` with every field does, and how many it checked.
+ */
+const DST_CHECK = `
+import { parseTimestamp } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'dist', 'parse', 'time.js')).href)};
+const ref = { now: Date.UTC(2024, 5, 1), bootTime: 0 };
+const reference = (text) => {
+  const m = /^(\\d{4})-(\\d\\d)-(\\d\\d)[T ](\\d\\d):(\\d\\d):(\\d\\d)(?:[.,](\\d+))?$/.exec(text);
+  const ms = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0').slice(0, 3));
+  return new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6], ms).getTime();
+};
+const pad = (n) => String(n).padStart(2, '0');
+const starts = [Date.UTC(2024, 2, 30, 20), Date.UTC(2024, 9, 26, 20), Date.UTC(2024, 2, 10, 2), Date.UTC(2024, 10, 3, 2), Date.UTC(2024, 3, 6, 10), Date.UTC(2024, 9, 5, 10)];
+const wrong = [];
+let checked = 0;
+for (const start of starts) {
+  for (let t = start; t < start + 10 * 3_600_000; t += 7_000) {
+    const u = new Date(t);
+    const base = u.getUTCFullYear() + '-' + pad(u.getUTCMonth() + 1) + '-' + pad(u.getUTCDate()) + ' ' + pad(u.getUTCHours()) + ':' + pad(u.getUTCMinutes()) + ':' + pad(u.getUTCSeconds());
+    for (const text of [base, base + '.5', base + ',123456', base.replace(' ', 'T'), base.slice(0, 17) + '60', base.slice(0, 17) + '99.5']) {
+      if (parseTimestamp(text, ref) !== reference(text)) wrong.push(text);
+      checked++;
     }
-    expect(wrong).toEqual([]);
-    expect(checked).toBeGreaterThan(20_000);
-  } finally {
-    if (saved === undefined) delete process.env.TZ;
-    else process.env.TZ = saved;
   }
+}
+console.log(JSON.stringify({ zoneOffsetInJuly: new Date(2024, 6, 1).getTimezoneOffset(), wrong: wrong.slice(0, 20), checked }));
+`;
+
+// Local stamps are converted once per minute and the seconds added: exact only where no zone
+// offset changes inside the minute, which zones with whole-hour, half-hour (Lord Howe) and
+// 45-minute (Kathmandu) offsets put to the test.
+test.each([
+  ['Europe/Berlin', -120],
+  ['America/New_York', 240],
+  ['Australia/Lord_Howe', -630],
+  ['Asia/Kathmandu', -345],
+])('local stamps across offset changes in %s', (zone, julyOffset) => {
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', DST_CHECK], { env: { TZ: zone }, encoding: 'utf8' });
+  const { zoneOffsetInJuly, wrong, checked } = JSON.parse(out) as { zoneOffsetInJuly: number; wrong: string[]; checked: number };
+  expect(zoneOffsetInJuly).toBe(julyOffset);
+  expect(wrong).toEqual([]);
+  expect(checked).toBeGreaterThan(30_000);
 });
 
 test('a stamp that only starts like the last one is read in full', () => {

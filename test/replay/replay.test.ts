@@ -145,3 +145,26 @@ test('workers only pay for large inputs on machines with cores to spare', () => 
   expect(parseWorkersFor(200 * 1024 * 1024, 4)).toBe(3);
   expect(parseWorkersFor(200 * 1024 * 1024, 64)).toBe(3);
 });
+
+test("the summary lists rules and kinds in the order the log first has them", async () => {
+  const log = join(dir, 'order.log');
+  writeFileSync(
+    log,
+    [
+      '[2024-01-15 10:00:00] SECURITY[1204] res_security_log.c: SecurityEvent="InvalidPassword",EventTV="2024-01-15T10:00:00.100+0000",Severity="Error",Service="SIP",EventVersion="2",AccountID="100",SessionID="0x1",LocalAddress="IPV4/UDP/192.0.2.10/5060",RemoteAddress="IPV4/UDP/203.0.113.5/5060",Challenge="1",ReceivedChallenge="1",ReceivedHash="2"',
+      "[2024-01-15 10:00:01] NOTICE[2417] chan_sip.c: Registration from '\"100\"<sip:100@192.0.2.10>' failed for '203.0.113.6:5060' - Wrong password",
+      "[2024-01-15 10:00:02] NOTICE[2417] chan_sip.c: Registration from '\"100\"<sip:100@192.0.2.10>' failed for '203.0.113.6:5060' - Wrong password",
+      '',
+    ].join('\n'),
+  );
+  const { summary } = await run([log], ['asterisk']);
+  expect(Object.entries(summary.matchedByRule)).toEqual([
+    ['asterisk.security.invalid-password', 1],
+    ['asterisk.chansip.register-failed', 2],
+  ]);
+  expect(Object.entries(summary.eventsByKind)).toEqual([
+    ['auth', 1],
+    ['register', 2],
+  ]);
+  expect(summary.matched).toBe(3);
+});
