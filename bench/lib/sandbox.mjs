@@ -60,7 +60,15 @@ export async function startDaemon(sandbox, config) {
   child.stderr.on('data', (d) => (stderr += d.toString()));
   const started = Date.now();
   while (!stderr.includes('sipwarden daemon started')) {
-    if (child.exitCode !== null || Date.now() - started > 20_000) throw new Error(`daemon did not start: ${stderr}`);
+    if (child.exitCode !== null || Date.now() - started > 20_000) {
+      // Nothing of a failed start is left behind: no daemon, no temp folder.
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`daemon did not start: ${stderr}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   const pid = Number(/pid (\d+)/.exec(stderr)?.[1]);
