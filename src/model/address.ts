@@ -1,5 +1,6 @@
 // Canonical addresses and ranges: the one place raw address text is validated (with ipaddr.js).
 import ipaddr from 'ipaddr.js';
+import { detach } from './detach.js';
 
 export type Family = 4 | 6;
 
@@ -46,16 +47,15 @@ let lastCanonical: string | null = null;
 export function canonicalAddress(text: string): string | null {
   if (text === lastText) return lastCanonical;
   const result = readCanonical(text);
-  // A copy (the canonical text is one when equal): the text may be a view into a much larger
-  // string that must not stay alive.
-  lastText = result !== null && result === text ? result : text.length < 13 ? text : (' ' + text).slice(1);
+  // A copy (the canonical text is one when equal to the text).
+  lastText = result !== null && result === text ? result : detach(text);
   lastCanonical = result;
   return result;
 }
 
 function readCanonical(text: string): string | null {
   // A dotted quad without leading zeros is already canonical: the common case needs no parse.
-  if (text.length <= 15 && DOTTED_QUAD.test(text)) return text.length < 13 ? text : (' ' + text).slice(1);
+  if (text.length <= 15 && DOTTED_QUAD.test(text)) return detach(text);
   const hit = canonicalCache.get(text);
   if (hit !== undefined) return hit;
   let result: string | null | undefined = plainV6Canonical(text);
@@ -66,7 +66,7 @@ function readCanonical(text: string): string | null {
   // Attack traffic repeats the same few addresses; a bounded cache keeps replay fast.
   if (canonicalCache.size >= CACHE_LIMIT) canonicalCache.clear();
   // A fresh key: the text may be a view into a much larger string that must not stay alive.
-  canonicalCache.set(text.length < 13 ? text : (' ' + text).slice(1), result);
+  canonicalCache.set(detach(text), result);
   return result;
 }
 

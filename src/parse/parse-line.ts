@@ -1,5 +1,6 @@
 // One log line -> zero or one typed event, through the compiled rules of one or more formats.
 import { canonicalAddress } from '../model/address.js';
+import { detach } from '../model/detach.js';
 import type { AttackEvent } from '../model/event.js';
 import type { CompiledRule, RuleSet } from './rule-file.js';
 import { parseTimestamp, type TimeReference } from './time.js';
@@ -25,14 +26,6 @@ interface Candidate {
   timePatterns: readonly RegExp[];
   /** Index of the rule's first pre-filter string among the parser's `needles`. */
   needle: number;
-}
-
-/**
- * A copy of a captured substring that does not keep its source alive: V8 may represent a substring
- * as a view of the whole text it came from (in replay, a 4 MB chunk), and events outlive chunks.
- */
-export function detach(text: string): string {
-  return text.length < 13 ? text : (' ' + text).slice(1);
 }
 
 function escapeRegExp(text: string): string {

@@ -1,4 +1,5 @@
 // Reads the timestamp shapes PBX and kernel logs use; pure, with the reference instants injected.
+import { detach } from '../model/detach.js';
 
 /** What a timestamp without year or without absolute time is read against. */
 export interface TimeReference {
@@ -102,21 +103,18 @@ function readLocalIso(text: string): number {
   if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0) return NaN;
   if (s >= 60) return localTime(y, mo - 1, d, h, mi, s, ms);
   const start = minuteStart(y, mo - 1, d, h, mi);
-  // A copy: the stamp may be a view into a 4 MB chunk that must not stay alive.
-  stampPrefix = (' ' + text.slice(0, 17)).slice(1);
+  stampPrefix = detach(text.slice(0, 17));
   stampPrefixStart = start;
   return start + s * 1000 + ms;
 }
 
-/** The reference last asked for its year, and that year (syslog stamps omit it). */
-let lastYearRef: TimeReference | null = null;
+/** The reference instant last asked for its year, and that year (syslog stamps omit it). */
 let lastYearNow = NaN;
 let lastYear = 0;
 
 function referenceYear(ref: TimeReference): number {
-  if (ref !== lastYearRef || ref.now !== lastYearNow) {
+  if (ref.now !== lastYearNow) {
     lastYear = new Date(ref.now).getFullYear();
-    lastYearRef = ref;
     lastYearNow = ref.now;
   }
   return lastYear;
