@@ -96,7 +96,10 @@ try {
   // A fresh process's reconcile: nothing known, the whole table listed and compared.
   const reconcile = await phase(`reconcile of ${decisions.length}`, () => backend().reconcile(state, Date.now()));
   const reconciled = reconcile.value;
-  const extensions = decisions.filter((d) => d.target.includes('/')).slice(0, 1000).map((d) => ({ ...d, until: d.until + 3_600_000 }));
+  const extensions = decisions
+    .filter((d) => d.target.includes('/'))
+    .slice(0, 1000)
+    .map((d) => ({ ...d, until: d.until + 3_600_000 }));
   const extend = await phase(`extend ${extensions.length} /64 blocks`, () => nft.apply(extensions, Date.now()));
   const perBatch = batch.figures.seconds / decisions.length;
   const perSingle = perProcess.figures.seconds / single;

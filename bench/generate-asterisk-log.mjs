@@ -70,9 +70,12 @@ function splitmix32(state) {
 
 function xoshiro128ss(seed) {
   const sm = splitmix32(seed);
-  let a = sm(), b = sm(), c = sm(), d = sm();
+  let a = sm(),
+    b = sm(),
+    c = sm(),
+    d = sm();
   return () => {
-    const result = Math.imul(((Math.imul(b, 5) << 7) | (Math.imul(b, 5) >>> 25)), 9) >>> 0;
+    const result = Math.imul((Math.imul(b, 5) << 7) | (Math.imul(b, 5) >>> 25), 9) >>> 0;
     const t = b << 9;
     c ^= a;
     d ^= b;
@@ -118,12 +121,19 @@ function weighted(table) {
 
 /** RFC 5952 text for eight 16-bit groups. */
 function ipv6Text(groups) {
-  let bestStart = -1, bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
+  let bestStart = -1,
+    bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const h = groups.map((g) => g.toString(16));
@@ -155,8 +165,12 @@ function buildAttackerPool() {
     const g = [0x2001, 0x0db8, int(0, 0xffff), int(0, 3) === 0 ? 0 : int(0, 0xff), 0, 0, 0, 0];
     const style = int(0, 2);
     if (style === 0) g[7] = int(1, 0x200);
-    else if (style === 1) { g[4] = int(0, 0xffff) | 0x0200; g[5] = (int(0, 0xff) << 8) | 0xff; g[6] = 0xfe00 | int(0, 0xff); g[7] = int(0, 0xffff); }
-    else for (let k = 4; k < 8; k++) g[k] = int(0, 0xffff);
+    else if (style === 1) {
+      g[4] = int(0, 0xffff) | 0x0200;
+      g[5] = (int(0, 0xff) << 8) | 0xff;
+      g[6] = 0xfe00 | int(0, 0xff);
+      g[7] = int(0, 0xffff);
+    } else for (let k = 4; k < 8; k++) g[k] = int(0, 0xffff);
     add({ v6: true, text: ipv6Text(g), prefix64: g.slice(0, 4) });
   }
   // Heavy hitters first: a pick biased to the start of a shuffled pool.
@@ -183,7 +197,7 @@ const secAddr = (addr, port, v6, transport = 'UDP') => `IPV${v6 ? 6 : 4}/${trans
 const DAY_START = Date.UTC(2024, 0, 15, 0, 0, 0) / 1000; // written as wall time; the log carries no zone
 const share = options.attackShare;
 // Normal lines are ~10x further apart than attack lines; both together fill ~98 % of the day.
-const normalGap = (86_400 * 0.98) / (options.lines * ((1 - share) + share / 10));
+const normalGap = (86_400 * 0.98) / (options.lines * (1 - share + share / 10));
 const attackGap = normalGap / 10;
 let clock = 1.5; // seconds into the day
 let stampSecond = -1;
@@ -306,9 +320,31 @@ function internalCall() {
   const bridge = bridgeId();
   emit('VERBOSE', lwp + 1, cid, 'bridge_channel.c', `Channel ${b} joined 'simple_bridge' basic-bridge <${bridge}>`, false);
   emit('VERBOSE', lwp, cid, 'bridge_channel.c', `Channel ${a} joined 'simple_bridge' basic-bridge <${bridge}>`, false);
-  emit('VERBOSE', lwp, cid, 'res_rtp_asterisk.c', `${rtpPtr()} -- Strict RTP learning after remote address set to: ${from.addr}:${int(10000, 20000) * 2}`, false);
-  emit('VERBOSE', lwp + 1, cid, 'res_rtp_asterisk.c', `${rtpPtr()} -- Strict RTP learning after remote address set to: ${to.addr}:${int(10000, 20000) * 2}`, false);
-  if (chance(0.5)) emit('VERBOSE', lwp, cid, 'res_rtp_asterisk.c', `${rtpPtr()} -- Strict RTP switching to RTP target address ${from.addr}:${int(10000, 20000) * 2} as source`, false);
+  emit(
+    'VERBOSE',
+    lwp,
+    cid,
+    'res_rtp_asterisk.c',
+    `${rtpPtr()} -- Strict RTP learning after remote address set to: ${from.addr}:${int(10000, 20000) * 2}`,
+    false,
+  );
+  emit(
+    'VERBOSE',
+    lwp + 1,
+    cid,
+    'res_rtp_asterisk.c',
+    `${rtpPtr()} -- Strict RTP learning after remote address set to: ${to.addr}:${int(10000, 20000) * 2}`,
+    false,
+  );
+  if (chance(0.5))
+    emit(
+      'VERBOSE',
+      lwp,
+      cid,
+      'res_rtp_asterisk.c',
+      `${rtpPtr()} -- Strict RTP switching to RTP target address ${from.addr}:${int(10000, 20000) * 2} as source`,
+      false,
+    );
   if (chance(0.15)) dtmf(lwp, cid, a, int(1, 4));
   const leaver = chance(0.5) ? [a, b] : [b, a];
   emit('VERBOSE', lwp + 1, cid, 'bridge_channel.c', `Channel ${leaver[0]} left 'simple_bridge' basic-bridge <${bridge}>`, false);
@@ -344,7 +380,14 @@ function outboundCall() {
   const bridge = bridgeId();
   emit('VERBOSE', lwp + 1, cid, 'bridge_channel.c', `Channel ${b} joined 'simple_bridge' basic-bridge <${bridge}>`, false);
   emit('VERBOSE', lwp, cid, 'bridge_channel.c', `Channel ${a} joined 'simple_bridge' basic-bridge <${bridge}>`, false);
-  emit('VERBOSE', lwp, cid, 'res_rtp_asterisk.c', `${rtpPtr()} -- Strict RTP learning after remote address set to: 203.0.113.254:${int(10000, 30000) * 2}`, false);
+  emit(
+    'VERBOSE',
+    lwp,
+    cid,
+    'res_rtp_asterisk.c',
+    `${rtpPtr()} -- Strict RTP learning after remote address set to: 203.0.113.254:${int(10000, 30000) * 2}`,
+    false,
+  );
   if (chance(0.3)) dtmf(lwp, cid, a, int(2, 8));
   emit('VERBOSE', lwp + 1, cid, 'bridge_channel.c', `Channel ${b} left 'simple_bridge' basic-bridge <${bridge}>`, false);
   emit('VERBOSE', lwp, cid, 'bridge_channel.c', `Channel ${a} left 'simple_bridge' basic-bridge <${bridge}>`, false);
@@ -385,8 +428,22 @@ function registration() {
   const contact = `sip:${phone.ext}@${phone.addr}:${phone.port}`;
   if (phone.tech === 'SIP') {
     if (chance(0.5)) {
-      emit('SECURITY', LWP.security, null, 'res_security_log.c', `SecurityEvent="ChallengeSent",EventTV="${TV}",Severity="Informational",Service="SIP",EventVersion="1",AccountID="${phone.ext}",SessionID="0x7f${hex(10)}",LocalAddress="${secAddr(SERVER_V4, 5060, false)}",RemoteAddress="${secAddr(phone.addr, phone.port, false)}",Challenge="${hex(8)}"`, false);
-      emit('SECURITY', LWP.security, null, 'res_security_log.c', `SecurityEvent="SuccessfulAuth",EventTV="${TV}",Severity="Informational",Service="SIP",EventVersion="1",AccountID="${phone.ext}",SessionID="0x7f${hex(10)}",LocalAddress="${secAddr(SERVER_V4, 5060, false)}",RemoteAddress="${secAddr(phone.addr, phone.port, false)}",UsingPassword="1"`, false);
+      emit(
+        'SECURITY',
+        LWP.security,
+        null,
+        'res_security_log.c',
+        `SecurityEvent="ChallengeSent",EventTV="${TV}",Severity="Informational",Service="SIP",EventVersion="1",AccountID="${phone.ext}",SessionID="0x7f${hex(10)}",LocalAddress="${secAddr(SERVER_V4, 5060, false)}",RemoteAddress="${secAddr(phone.addr, phone.port, false)}",Challenge="${hex(8)}"`,
+        false,
+      );
+      emit(
+        'SECURITY',
+        LWP.security,
+        null,
+        'res_security_log.c',
+        `SecurityEvent="SuccessfulAuth",EventTV="${TV}",Severity="Informational",Service="SIP",EventVersion="1",AccountID="${phone.ext}",SessionID="0x7f${hex(10)}",LocalAddress="${secAddr(SERVER_V4, 5060, false)}",RemoteAddress="${secAddr(phone.addr, phone.port, false)}",UsingPassword="1"`,
+        false,
+      );
     }
     if (chance(0.3)) emit('VERBOSE', LWP.sipMonitor, null, 'chan_sip.c', `Saved useragent "${phone.ua}" for peer ${phone.ext}`, false);
     emit('VERBOSE', LWP.sipMonitor, null, 'chan_sip.c', `Registered SIP '${phone.ext}' at ${phone.addr}:${phone.port}`, false);
@@ -394,11 +451,39 @@ function registration() {
     return;
   }
   const callid = `${hex(8)}-${hex(4)}-${hex(4)}`;
-  emit('SECURITY', LWP.security, null, 'res_security_log.c', `SecurityEvent="ChallengeSent",EventTV="${TV}",Severity="Informational",Service="PJSIP",EventVersion="1",AccountID="${phone.ext}",SessionID="${callid}",LocalAddress="${secAddr(SERVER_V4, 5060, false)}",RemoteAddress="${secAddr(phone.addr, phone.port, false)}",Challenge="${Math.floor(DAY_START + clock)}/${hex(32)}"`, false);
-  emit('SECURITY', LWP.security, null, 'res_security_log.c', `SecurityEvent="SuccessfulAuth",EventTV="${TV}",Severity="Informational",Service="PJSIP",EventVersion="1",AccountID="${phone.ext}",SessionID="${callid}",LocalAddress="${secAddr(SERVER_V4, 5060, false)}",RemoteAddress="${secAddr(phone.addr, phone.port, false)}",UsingPassword="1"`, false);
+  emit(
+    'SECURITY',
+    LWP.security,
+    null,
+    'res_security_log.c',
+    `SecurityEvent="ChallengeSent",EventTV="${TV}",Severity="Informational",Service="PJSIP",EventVersion="1",AccountID="${phone.ext}",SessionID="${callid}",LocalAddress="${secAddr(SERVER_V4, 5060, false)}",RemoteAddress="${secAddr(phone.addr, phone.port, false)}",Challenge="${Math.floor(DAY_START + clock)}/${hex(32)}"`,
+    false,
+  );
+  emit(
+    'SECURITY',
+    LWP.security,
+    null,
+    'res_security_log.c',
+    `SecurityEvent="SuccessfulAuth",EventTV="${TV}",Severity="Informational",Service="PJSIP",EventVersion="1",AccountID="${phone.ext}",SessionID="${callid}",LocalAddress="${secAddr(SERVER_V4, 5060, false)}",RemoteAddress="${secAddr(phone.addr, phone.port, false)}",UsingPassword="1"`,
+    false,
+  );
   if (chance(0.15)) {
-    emit('VERBOSE', pick(LWP.registrar), null, 'res_pjsip_registrar.c', `Added contact '${contact};ob' to AOR '${phone.ext}' with expiration of 3600 seconds`, false);
-    emit('VERBOSE', LWP.options, null, 'res_pjsip/pjsip_options.c', `Contact ${phone.ext}/${contact};ob is now Reachable.  RTT: ${(rand() * 60 + 1).toFixed(3)} msec`, false);
+    emit(
+      'VERBOSE',
+      pick(LWP.registrar),
+      null,
+      'res_pjsip_registrar.c',
+      `Added contact '${contact};ob' to AOR '${phone.ext}' with expiration of 3600 seconds`,
+      false,
+    );
+    emit(
+      'VERBOSE',
+      LWP.options,
+      null,
+      'res_pjsip/pjsip_options.c',
+      `Contact ${phone.ext}/${contact};ob is now Reachable.  RTT: ${(rand() * 60 + 1).toFixed(3)} msec`,
+      false,
+    );
     emit('VERBOSE', LWP.options, null, 'res_pjsip/pjsip_configuration.c', `Endpoint ${phone.ext} is now Reachable`, false);
   }
 }
@@ -415,9 +500,17 @@ function qualify() {
     emit('VERBOSE', LWP.options, null, 'res_pjsip/pjsip_options.c', `Contact ${phone.ext}/${contact} is now Unreachable.  RTT: 0.000 msec`, false);
     emit('VERBOSE', LWP.options, null, 'res_pjsip/pjsip_configuration.c', `Endpoint ${phone.ext} is now Unreachable`, false);
   } else {
-    emit('VERBOSE', LWP.options, null, 'res_pjsip/pjsip_options.c', `Contact ${phone.ext}/${contact} is now Reachable.  RTT: ${(rand() * 60 + 1).toFixed(3)} msec`, false);
+    emit(
+      'VERBOSE',
+      LWP.options,
+      null,
+      'res_pjsip/pjsip_options.c',
+      `Contact ${phone.ext}/${contact} is now Reachable.  RTT: ${(rand() * 60 + 1).toFixed(3)} msec`,
+      false,
+    );
   }
-  if (chance(0.2)) emit('VERBOSE', pick(LWP.registrar), null, 'res_pjsip_registrar.c', `Removed contact '${contact}' from AOR '${phone.ext}' due to request`, false);
+  if (chance(0.2))
+    emit('VERBOSE', pick(LWP.registrar), null, 'res_pjsip_registrar.c', `Removed contact '${contact}' from AOR '${phone.ext}' due to request`, false);
 }
 
 function housekeeping() {
@@ -435,12 +528,33 @@ function housekeeping() {
     const user = pick(['admin', 'dashboard', 'crm']);
     const from = pick(['127.0.0.1', '192.168.1.5']);
     emit('VERBOSE', LWP.manager, null, 'manager.c', `Manager '${user}' logged on from ${from}`, false);
-    emit('SECURITY', LWP.security, null, 'res_security_log.c', `SecurityEvent="SuccessfulAuth",EventTV="${TV}",Severity="Informational",Service="AMI",EventVersion="1",AccountID="${user}",SessionID="0x7f${hex(10)}",LocalAddress="IPV4/TCP/0.0.0.0/5038",RemoteAddress="IPV4/TCP/${from}/${int(32768, 60999)}",UsingPassword="0",SessionTV="${eventTv()}"`, false);
+    emit(
+      'SECURITY',
+      LWP.security,
+      null,
+      'res_security_log.c',
+      `SecurityEvent="SuccessfulAuth",EventTV="${TV}",Severity="Informational",Service="AMI",EventVersion="1",AccountID="${user}",SessionID="0x7f${hex(10)}",LocalAddress="IPV4/TCP/0.0.0.0/5038",RemoteAddress="IPV4/TCP/${from}/${int(32768, 60999)}",UsingPassword="0",SessionTV="${eventTv()}"`,
+      false,
+    );
     emit('VERBOSE', LWP.manager, null, 'manager.c', `Manager '${user}' logged off from ${from}`, false);
   } else if (kind === 'outreg') {
-    emit('WARNING', LWP.outreg, null, 'res_pjsip_outbound_registration.c', `No response received from 'sip:sip.provider.example:5060' on registration attempt to 'sip:3215551100@sip.provider.example', retrying in '60'`, false);
+    emit(
+      'WARNING',
+      LWP.outreg,
+      null,
+      'res_pjsip_outbound_registration.c',
+      `No response received from 'sip:sip.provider.example:5060' on registration attempt to 'sip:3215551100@sip.provider.example', retrying in '60'`,
+      false,
+    );
   } else if (kind === 'retrans') {
-    emit('WARNING', LWP.sipMonitor, null, 'chan_sip.c', `Retransmission timeout reached on transmission ${hex(32)}@${SERVER_V4}:5060 for seqno ${int(101, 120)} (Critical Request) -- See https://wiki.asterisk.org/wiki/display/AST/SIP+Retransmissions`, false);
+    emit(
+      'WARNING',
+      LWP.sipMonitor,
+      null,
+      'chan_sip.c',
+      `Retransmission timeout reached on transmission ${hex(32)}@${SERVER_V4}:5060 for seqno ${int(101, 120)} (Critical Request) -- See https://wiki.asterisk.org/wiki/display/AST/SIP+Retransmissions`,
+      false,
+    );
   } else {
     emit('VERBOSE', LWP.cli, null, 'asterisk.c', 'Remote UNIX connection', false);
     emit('NOTICE', LWP.cli, null, 'cdr.c', 'CDR simple logging enabled.', false);
@@ -464,7 +578,28 @@ function normalTraffic() {
 // ---------------------------------------------------------------------------------------------
 // Attacks: sessions from one source, several running at once.
 
-const USERS = ['100', '101', '102', '200', '201', '1000', '1001', '1234', '2000', 'admin', 'test', 'user', 'guest', 'sip', 'asterisk', 'voip', 'operator', 'support', 'office', 'pbx'];
+const USERS = [
+  '100',
+  '101',
+  '102',
+  '200',
+  '201',
+  '1000',
+  '1001',
+  '1234',
+  '2000',
+  'admin',
+  'test',
+  'user',
+  'guest',
+  'sip',
+  'asterisk',
+  'voip',
+  'operator',
+  'support',
+  'office',
+  'pbx',
+];
 const SCAN_UAS = ['friendly-scanner', 'sipvicious', 'sipcli/v1.8', 'VaxSIPUserAgent/3.1', 'pplsip', 'Z 3.14.38765 rv2.8.3'];
 const DIAL = () => pick(['00972', '011972', '0046', '9011', '00441', '011441', '+1', '00', '9']) + digits(int(7, 11));
 const CHAN_SIP_REASONS = [
@@ -530,7 +665,14 @@ function attackStep(s) {
   const local = secAddr(server, 5060, v6);
   const remote = secAddr(addr, s.port, v6);
   const sec = (event, extra, service, version = '1', session = callId(s)) =>
-    emit('SECURITY', LWP.security, null, 'res_security_log.c', `SecurityEvent="${event}",EventTV="${TV}",Severity="${event === 'ChallengeSent' ? 'Informational' : 'Error'}",Service="${service}",EventVersion="${version}",AccountID="${user}",SessionID="${session}",LocalAddress="${local}",RemoteAddress="${remote}"${extra}`, true);
+    emit(
+      'SECURITY',
+      LWP.security,
+      null,
+      'res_security_log.c',
+      `SecurityEvent="${event}",EventTV="${TV}",Severity="${event === 'ChallengeSent' ? 'Informational' : 'Error'}",Service="${service}",EventVersion="${version}",AccountID="${user}",SessionID="${session}",LocalAddress="${local}",RemoteAddress="${remote}"${extra}`,
+      true,
+    );
   kindCounts[s.type] = (kindCounts[s.type] ?? 0) + 1;
 
   switch (s.type) {
@@ -540,7 +682,8 @@ function attackStep(s) {
       const session = `0x7f${hex(10)}`;
       if (chance(0.5)) sec('ChallengeSent', `,Challenge="${hex(8)}"`, 'SIP', '1', session);
       emit('NOTICE', LWP.sipMonitor, null, 'chan_sip.c', `Registration from '${from}' failed for '${sock}' - ${reason}`, true);
-      if (reason === 'Wrong password') sec('InvalidPassword', `,Challenge="${hex(8)}",ReceivedChallenge="${hex(8)}",ReceivedHash="${hex(32)}"`, 'SIP', '2', session);
+      if (reason === 'Wrong password')
+        sec('InvalidPassword', `,Challenge="${hex(8)}",ReceivedChallenge="${hex(8)}",ReceivedHash="${hex(32)}"`, 'SIP', '2', session);
       else if (reason === 'No matching peer found') sec('InvalidAccountID', '', 'SIP', '1', session);
       break;
     }
@@ -548,7 +691,14 @@ function attackStep(s) {
       const cid = callId(s);
       const lwp = pick(LWP.pjsipDistributor);
       if (chance(0.6)) sec('ChallengeSent', `,Challenge="${Math.floor(DAY_START + clock)}/${hex(32)}"`, 'PJSIP', '1', cid);
-      emit('NOTICE', lwp, null, 'res_pjsip/pjsip_distributor.c', `Request 'REGISTER' from '${fromHeader(user, serverHost, int(0, 2))}' failed for '${sock}' (callid: ${cid}) - No matching endpoint found`, true);
+      emit(
+        'NOTICE',
+        lwp,
+        null,
+        'res_pjsip/pjsip_distributor.c',
+        `Request 'REGISTER' from '${fromHeader(user, serverHost, int(0, 2))}' failed for '${sock}' (callid: ${cid}) - No matching endpoint found`,
+        true,
+      );
       sec('InvalidAccountID', '', 'PJSIP', '1', cid);
       break;
     }
@@ -560,7 +710,14 @@ function attackStep(s) {
       const suffix = s.tries % 5 === 0 ? ` after ${s.tries} tries in ${(int(1, 4000) / 1000).toFixed(3)} ms` : '';
       const method = chance(0.8) ? 'REGISTER' : 'INVITE';
       const target = method === 'INVITE' ? DIAL() : user;
-      emit('NOTICE', lwp, null, 'res_pjsip/pjsip_distributor.c', `Request '${method}' from '${fromHeader(target, serverHost, int(0, 1))}' failed for '${sock}' (callid: ${cid}) - No matching endpoint found${suffix}`, true);
+      emit(
+        'NOTICE',
+        lwp,
+        null,
+        'res_pjsip/pjsip_distributor.c',
+        `Request '${method}' from '${fromHeader(target, serverHost, int(0, 1))}' failed for '${sock}' (callid: ${cid}) - No matching endpoint found${suffix}`,
+        true,
+      );
       if (suffix !== '') sec('InvalidAccountID', '', 'PJSIP', '1', cid);
       break;
     }
@@ -568,7 +725,14 @@ function attackStep(s) {
       const cid = callId(s);
       const lwp = pick(LWP.pjsipDistributor);
       sec('ChallengeSent', `,Challenge="${Math.floor(DAY_START + clock)}/${hex(32)}"`, 'PJSIP', '1', cid);
-      emit('NOTICE', lwp, null, 'res_pjsip/pjsip_distributor.c', `Request 'REGISTER' from '${fromHeader(user, serverHost, int(0, 1))}' failed for '${sock}' (callid: ${cid}) - Failed to authenticate`, true);
+      emit(
+        'NOTICE',
+        lwp,
+        null,
+        'res_pjsip/pjsip_distributor.c',
+        `Request 'REGISTER' from '${fromHeader(user, serverHost, int(0, 1))}' failed for '${sock}' (callid: ${cid}) - Failed to authenticate`,
+        true,
+      );
       sec('ChallengeResponseFailed', `,Challenge="${Math.floor(DAY_START + clock)}/${hex(32)}",Response="${hex(32)}",ExpectedResponse=""`, 'PJSIP', '1', cid);
       break;
     }
@@ -580,19 +744,43 @@ function attackStep(s) {
       if (reason === 'Failed to authenticate') sec('ChallengeSent', `,Challenge="${Math.floor(DAY_START + clock)}/${hex(32)}"`, 'PJSIP', '1', cid);
       emit('NOTICE', lwp, null, 'res_pjsip/pjsip_distributor.c', `Request 'INVITE' from '${from}' failed for '${sock}' (callid: ${cid}) - ${reason}`, true);
       if (reason === 'No matching endpoint found') sec('InvalidAccountID', '', 'PJSIP', '1', cid);
-      else sec('ChallengeResponseFailed', `,Challenge="${Math.floor(DAY_START + clock)}/${hex(32)}",Response="${hex(32)}",ExpectedResponse=""`, 'PJSIP', '1', cid);
+      else
+        sec('ChallengeResponseFailed', `,Challenge="${Math.floor(DAY_START + clock)}/${hex(32)}",Response="${hex(32)}",ExpectedResponse=""`, 'PJSIP', '1', cid);
       break;
     }
     case 'chansip-invite': {
       const ctx = pick(['default', 'from-sip-external', 'public']);
-      emit('NOTICE', nextLwp++, nextCallId++, 'chan_sip.c', `Call from '${chance(0.8) ? '' : user}' (${sock}) to extension '${DIAL()}' rejected because extension not found in context '${ctx}'.`, true);
+      emit(
+        'NOTICE',
+        nextLwp++,
+        nextCallId++,
+        'chan_sip.c',
+        `Call from '${chance(0.8) ? '' : user}' (${sock}) to extension '${DIAL()}' rejected because extension not found in context '${ctx}'.`,
+        true,
+      );
       break;
     }
     case 'pjsip-call-rejected': {
       // Asterisk 16.14+ wording (anonymous endpoint), and the older "Call from 'anonymous'".
       const transport = chance(0.85) ? 'UDP' : 'TCP';
-      if (chance(0.6)) emit('NOTICE', nextLwp++, nextCallId++, 'res_pjsip_session.c', ` anonymous: Call (${transport}:${sock}) to extension '${DIAL()}' rejected because extension not found in context 'from-external'.`, true);
-      else emit('NOTICE', nextLwp++, nextCallId++, 'res_pjsip_session.c', `Call from 'anonymous' (${transport}:${sock}) to extension '${DIAL()}' rejected because extension not found in context 'default'.`, true);
+      if (chance(0.6))
+        emit(
+          'NOTICE',
+          nextLwp++,
+          nextCallId++,
+          'res_pjsip_session.c',
+          ` anonymous: Call (${transport}:${sock}) to extension '${DIAL()}' rejected because extension not found in context 'from-external'.`,
+          true,
+        );
+      else
+        emit(
+          'NOTICE',
+          nextLwp++,
+          nextCallId++,
+          'res_pjsip_session.c',
+          `Call from 'anonymous' (${transport}:${sock}) to extension '${DIAL()}' rejected because extension not found in context 'default'.`,
+          true,
+        );
       break;
     }
   }

@@ -79,7 +79,9 @@ try {
     maxMs: Math.max(...ok),
     targetP99Ms: 50,
   };
-  console.log(`detection-to-kernel latency over ${COUNT} addresses${HELD > 0 ? ` with ${HELD} blocks held` : ''}: p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, max ${result.maxMs.toFixed(1)} ms (${ok.length} blocked; target p99 < 50 ms)`);
+  console.log(
+    `detection-to-kernel latency over ${COUNT} addresses${HELD > 0 ? ` with ${HELD} blocks held` : ''}: p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, max ${result.maxMs.toFixed(1)} ms (${ok.length} blocked; target p99 < 50 ms)`,
+  );
   mkdirSync(new URL('./out/', import.meta.url), { recursive: true });
   writeFileSync(new URL(HELD > 0 ? './out/latency-held.json' : './out/latency.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 } finally {

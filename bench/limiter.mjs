@@ -21,7 +21,9 @@ try {
   // The peer sends back to back; several rounds fill the time.
   let offered = 0;
   while (performance.now() - started < SECONDS * 1000) {
-    const sender = spawn('ip', ['netns', 'exec', sandbox.attacker, process.execPath, PEER, 'send', 'udp', ATTACKER4, PBX4, '5060', 'INVITE', '20000', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const sender = spawn('ip', ['netns', 'exec', sandbox.attacker, process.execPath, PEER, 'send', 'udp', ATTACKER4, PBX4, '5060', 'INVITE', '20000', '0'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let text = '';
     sender.stdout.on('data', (d) => (text += d.toString()));
     await new Promise((r) => sender.once('exit', r));

@@ -17,7 +17,8 @@ try {
     let text = '';
     for (let i = base; i < Math.min(COUNT, base + 50_000); i++) {
       // Half IPv4 hosts, half IPv6 addresses in distinct /64s.
-      const address = i % 2 === 0 ? `100.${64 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}` : `[2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::1]`;
+      const address =
+        i % 2 === 0 ? `100.${64 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}` : `[2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::1]`;
       text += `[${stamp}] NOTICE[2417] chan_sip.c: Registration from '<sip:100@${PBX4}>' failed for '${address}:5060' - Wrong password\n`;
     }
     appendFileSync(daemon.log, text);
@@ -39,7 +40,9 @@ try {
   // The daemon gives memory back once a burst is over (src/daemon/idle-gc.ts): wait for that.
   await new Promise((r) => setTimeout(r, 4000));
   const after = daemon.usage();
-  const status = JSON.parse(execFileSync('ip', ['netns', 'exec', sandbox.pbx, process.execPath, CLI, '--config', `${daemon.dir}/sipwarden.yml`, 'status', '--json']).toString());
+  const status = JSON.parse(
+    execFileSync('ip', ['netns', 'exec', sandbox.pbx, process.execPath, CLI, '--config', `${daemon.dir}/sipwarden.yml`, 'status', '--json']).toString(),
+  );
   const events = status.sources?.[0]?.events ?? 0;
   const result = {
     benchmark: 'memory',
@@ -51,7 +54,9 @@ try {
     peakRssMb: after.hwmMb,
     targetMb: 300,
   };
-  console.log(`daemon tracking ${events} distinct addresses: RSS ${after.rssMb.toFixed(0)} MB (peak ${after.hwmMb.toFixed(0)} MB, idle ${before.rssMb.toFixed(0)} MB; target < 300 MB); ingested in ${seconds.toFixed(1)} s`);
+  console.log(
+    `daemon tracking ${events} distinct addresses: RSS ${after.rssMb.toFixed(0)} MB (peak ${after.hwmMb.toFixed(0)} MB, idle ${before.rssMb.toFixed(0)} MB; target < 300 MB); ingested in ${seconds.toFixed(1)} s`,
+  );
   mkdirSync(new URL('./out/', import.meta.url), { recursive: true });
   writeFileSync(new URL('./out/memory.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 } finally {

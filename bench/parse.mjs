@@ -147,7 +147,7 @@ function ensureLog() {
   const log = join(OUT, `asterisk-${opts.lines}.log`);
   const metaPath = join(OUT, `asterisk-${opts.lines}.meta.json`);
   const generatorHash = createHash('sha256').update(readFileSync(GENERATOR)).digest('hex');
-  let meta = null;
+  let meta;
   try {
     meta = JSON.parse(readFileSync(metaPath, 'utf8'));
   } catch {
@@ -164,7 +164,10 @@ function ensureLog() {
   if (!upToDate) {
     process.stdout.write(`generating ${relative(ROOT, log)} ...\n`);
     rmSync(metaPath, { force: true });
-    const result = spawnSync(process.execPath, [GENERATOR, '--lines', String(opts.lines), '--seed', SEED, log], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [GENERATOR, '--lines', String(opts.lines), '--seed', SEED, log], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+    });
     if (result.status !== 0) {
       process.stderr.write(`bench/parse: the generator failed (status ${result.status})\n`);
       process.exit(1);
@@ -227,7 +230,13 @@ async function runSipwarden(file) {
   }
   const inner = JSON.parse(readFileSync(resultPath, 'utf8'));
   rmSync(resultPath, { force: true });
-  return { seconds: result.seconds, inProcessSeconds: inner.seconds, cpuSeconds: inner.userSeconds + inner.systemSeconds, peakRssMb: inner.maxRssKb / 1024, summary: parseSummary(result.stdout) };
+  return {
+    seconds: result.seconds,
+    inProcessSeconds: inner.seconds,
+    cpuSeconds: inner.userSeconds + inner.systemSeconds,
+    peakRssMb: inner.maxRssKb / 1024,
+    summary: parseSummary(result.stdout),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -252,7 +261,8 @@ async function runFail2ban(log, totalLines, sipwardenRun) {
   const args = [...(time === null ? [] : ['-f', '%M', '-o', rssPath, binary]), '--print-no-missed', '--print-no-ignored', file, F2B_FILTER];
   process.stdout.write(`running fail2ban-regex on ${fmt(lines)} lines ...\n`);
   const result = await run(command, args);
-  if (result.code !== 0) return { available: false, reason: `fail2ban-regex exited with ${result.code ?? result.signal}: ${result.stderr.trim().split('\n').pop()}` };
+  if (result.code !== 0)
+    return { available: false, reason: `fail2ban-regex exited with ${result.code ?? result.signal}: ${result.stderr.trim().split('\n').pop()}` };
   const counts = /Lines: (\d+) lines, (\d+) ignored, (\d+) matched, (\d+) missed/.exec(result.stdout);
   const processed = /\[processed in ([\d.]+) sec\]/.exec(result.stdout);
   let peakRssMb = null;
@@ -280,7 +290,13 @@ async function runFail2ban(log, totalLines, sipwardenRun) {
     linesPerSecond: f2bLines / result.seconds,
     peakRssMb,
     matched: counts === null ? null : Number(counts[3]),
-    sipwardenOnSameLines: { seconds: same.seconds, linesPerSecond: f2bLines / same.seconds, matched: same.summary.matched, events: same.summary.events, decisions: same.summary.decisions },
+    sipwardenOnSameLines: {
+      seconds: same.seconds,
+      linesPerSecond: f2bLines / same.seconds,
+      matched: same.summary.matched,
+      events: same.summary.events,
+      decisions: same.summary.decisions,
+    },
   };
 }
 
@@ -334,7 +350,15 @@ const report = {
   benchmark: 'parse',
   format: 'asterisk',
   date: new Date().toISOString(),
-  host: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cpus: cpus().length, platform: `${process.platform}-${process.arch}`, loadAverageBefore: loadBefore, loadAverageAfter: loadavg(), machineCheckMs: { before: machineBefore, after: machineAfter } },
+  host: {
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cpus: cpus().length,
+    platform: `${process.platform}-${process.arch}`,
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadavg(),
+    machineCheckMs: { before: machineBefore, after: machineAfter },
+  },
   log: { file: relative(ROOT, log), lines: meta.lines, bytes: meta.bytes, seed: meta.seed, generator: meta.summary },
   targets: TARGET,
   pass,
@@ -351,15 +375,42 @@ writeFileSync(join(OUT, 'parse.json'), `${JSON.stringify(report, null, 2)}\n`);
 const mark = (ok) => (ok ? 'ok' : 'MISSED');
 const rows = [
   ['', 'lines', 'seconds', 'lines/s', 'peak RSS MB', 'matched', 'events', 'decisions'],
-  ['sipwarden replay', fmt(meta.lines), fmt(seconds, 2), fmt(linesPerSecond), fmt(peakRssMb, 1), fmt(summary.matched), fmt(summary.events), fmt(summary.decisions)],
+  [
+    'sipwarden replay',
+    fmt(meta.lines),
+    fmt(seconds, 2),
+    fmt(linesPerSecond),
+    fmt(peakRssMb, 1),
+    fmt(summary.matched),
+    fmt(summary.events),
+    fmt(summary.decisions),
+  ],
   ['  target', '', '', `>= ${fmt(TARGET.linesPerSecond)}`, `< ${TARGET.peakRssMb}`, '', '', ''],
   ['  result', '', '', mark(pass.linesPerSecond), mark(pass.peakRssMb), '', '', ''],
 ];
 if (fail2ban.available) {
   const same = fail2ban.sipwardenOnSameLines;
-  rows.push(['fail2ban-regex', fmt(fail2ban.lines), fmt(fail2ban.seconds, 2), fmt(fail2ban.linesPerSecond), fmt(fail2ban.peakRssMb, 1), fmt(fail2ban.matched), '', '']);
+  rows.push([
+    'fail2ban-regex',
+    fmt(fail2ban.lines),
+    fmt(fail2ban.seconds, 2),
+    fmt(fail2ban.linesPerSecond),
+    fmt(fail2ban.peakRssMb, 1),
+    fmt(fail2ban.matched),
+    '',
+    '',
+  ]);
   if (fail2ban.lines !== meta.lines) {
-    rows.push(['sipwarden, same lines', fmt(fail2ban.lines), fmt(same.seconds, 2), fmt(same.linesPerSecond), '', fmt(same.matched), fmt(same.events), fmt(same.decisions)]);
+    rows.push([
+      'sipwarden, same lines',
+      fmt(fail2ban.lines),
+      fmt(same.seconds, 2),
+      fmt(same.linesPerSecond),
+      '',
+      fmt(same.matched),
+      fmt(same.events),
+      fmt(same.decisions),
+    ]);
   }
 }
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -380,7 +431,9 @@ process.stdout.write(
   `machine check (a fixed regular-expression scan, lower is faster; compare runs with it): ${fmt(machineBefore, 1)} ms before, ${fmt(machineAfter, 1)} ms after\n`,
 );
 if (Math.max(loadBefore[0], loadavg()[0]) > cpus().length / 2) {
-  process.stdout.write(`warning: the machine was busy (load average ${loadavg()[0].toFixed(2)} on ${cpus().length} CPUs); wall-clock figures are pessimistic\n`);
+  process.stdout.write(
+    `warning: the machine was busy (load average ${loadavg()[0].toFixed(2)} on ${cpus().length} CPUs); wall-clock figures are pessimistic\n`,
+  );
 }
 if (fail2ban.available) {
   process.stdout.write(

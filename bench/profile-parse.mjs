@@ -73,10 +73,15 @@ for (const [id, t] of timeById) {
 }
 const show = (title, map, skip) => {
   process.stdout.write(`\n${title}\n`);
-  const rows = [...map].filter(([k]) => !skip(k)).sort((a, b) => b[1] - a[1]).slice(0, top);
+  const rows = [...map]
+    .filter(([k]) => !skip(k))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top);
   for (const [k, t] of rows) process.stdout.write(`${(t / 1000).toFixed(0).padStart(7)} ms ${((100 * t) / total).toFixed(1).padStart(5)} %  ${k}\n`);
 };
-process.stdout.write(`${relative(ROOT, log)} (${(statSync(log).size / 1048576).toFixed(1)} MiB): ${(total / 1000).toFixed(0)} ms sampled; profile in ${relative(ROOT, join(PROFILE_DIR, file))}\n`);
+process.stdout.write(
+  `${relative(ROOT, log)} (${(statSync(log).size / 1048576).toFixed(1)} MiB): ${(total / 1000).toFixed(0)} ms sampled; profile in ${relative(ROOT, join(PROFILE_DIR, file))}\n`,
+);
 show('self time', self, () => false);
 // Framework frames (module loader, yargs) wrap everything: leave them out of the inclusive list.
-show('inclusive time (sipwarden and its libraries)', inclusive, (k) => !/  (dist|node_modules\/ipaddr\.js)\//.test(k) || /cli\/main\.js/.test(k));
+show('inclusive time (sipwarden and its libraries)', inclusive, (k) => !/ {2}(dist|node_modules\/ipaddr\.js)\//.test(k) || /cli\/main\.js/.test(k));

@@ -93,8 +93,21 @@ try {
   const state = {
     version: 1,
     allow: Array.from({ length: 50 }, (_, i) => ({ target: `192.0.2.${i}`, note: null, since: from })),
-    deny: Array.from({ length: 2000 }, (_, i) => ({ target: `198.0.${i >> 8}.${i & 255}`, note: 'Blocked permanently by sipwarden: 3 strikes.', since: from + i * 1000, by: 'system', strikes: 3 })),
-    dynamic: Array.from({ length: 500 }, (_, i) => ({ target: `203.0.${i >> 8}.${i & 255}`, since: now - 1000, until: now + 3_600_000, reason: 'failed REGISTER', by: 'system', strikes: 1 })),
+    deny: Array.from({ length: 2000 }, (_, i) => ({
+      target: `198.0.${i >> 8}.${i & 255}`,
+      note: 'Blocked permanently by sipwarden: 3 strikes.',
+      since: from + i * 1000,
+      by: 'system',
+      strikes: 3,
+    })),
+    dynamic: Array.from({ length: 500 }, (_, i) => ({
+      target: `203.0.${i >> 8}.${i & 255}`,
+      since: now - 1000,
+      until: now + 3_600_000,
+      reason: 'failed REGISTER',
+      by: 'system',
+      strikes: 1,
+    })),
     strikes: {},
     positions: {},
   };
@@ -110,14 +123,29 @@ try {
   for (let run = 0; run < opts.runs; run++) {
     started = performance.now();
     const j = Journal.open(journalDir, { readOnly: true });
-    const report = buildReport({ journal: j, state, allowlist: [], ipv6Prefix: 64, limiterEnabled: true, period: { from, to: now + 1 }, clock: { now: () => now }, host: 'bench', kernel: null });
+    const report = buildReport({
+      journal: j,
+      state,
+      allowlist: [],
+      ipv6Prefix: 64,
+      limiterEnabled: true,
+      period: { from, to: now + 1 },
+      clock: { now: () => now },
+      host: 'bench',
+      kernel: null,
+    });
     const text = renderReportText(report);
     const html = renderReportHtml(report);
     const json = renderReportJson(report);
     j.close();
     inProcess.push((performance.now() - started) / 1000);
     sizes = { text: text.length, html: html.length, json: json.length };
-    figures = { total: report.total, attackers: report.attackers, byKind: report.byKind, top: report.top.slice(0, 3).map((t) => ({ attacker: t.attacker, count: t.count })) };
+    figures = {
+      total: report.total,
+      attackers: report.attackers,
+      byKind: report.byKind,
+      top: report.top.slice(0, 3).map((t) => ({ attacker: t.attacker, count: t.count })),
+    };
   }
 
   // (2) The CLI as a process, node start-up included.
@@ -136,8 +164,16 @@ try {
     host: { node: process.version, cpu: cpus()[0]?.model ?? '?', cpus: cpus().length, loadAverage: loadavg().map((l) => Number(l.toFixed(2))) },
     journal: { entries: opts.entries, period: '24h', distinctAttackers: figures?.attackers, buildSeconds: Number(buildSeconds.toFixed(2)) },
     targetSeconds: TARGET_SECONDS,
-    inProcess: { runs: inProcess.map((s) => Number(s.toFixed(3))), medianSeconds: Number(median(inProcess).toFixed(3)), what: 'Journal.open (read-only) + buildReport + text, HTML and JSON rendering' },
-    cli: { runs: cli.map((s) => Number(s.toFixed(3))), medianSeconds: Number(median(cli).toFixed(3)), what: 'node dist/cli/main.js report --since 25h --format json, node start-up included' },
+    inProcess: {
+      runs: inProcess.map((s) => Number(s.toFixed(3))),
+      medianSeconds: Number(median(inProcess).toFixed(3)),
+      what: 'Journal.open (read-only) + buildReport + text, HTML and JSON rendering',
+    },
+    cli: {
+      runs: cli.map((s) => Number(s.toFixed(3))),
+      medianSeconds: Number(median(cli).toFixed(3)),
+      what: 'node dist/cli/main.js report --since 25h --format json, node start-up included',
+    },
     figures,
     cliTotal,
     renderedBytes: sizes,

@@ -143,7 +143,10 @@ async function createSandbox() {
   await pbx('addr', 'add', `${PBX6}/64`, 'dev', 'swdemo-p', 'nodad');
   for (const a of [`${PHONE4}/24`, `${GUESSER4}/24`, `${SCANNER4}/24`]) await net('addr', 'add', a, 'dev', 'swdemo-i');
   await net('addr', 'add', `${FLOODER6}/48`, 'dev', 'swdemo-i', 'nodad');
-  for (const [ip, dev] of [[pbx, 'swdemo-p'], [net, 'swdemo-i']]) {
+  for (const [ip, dev] of [
+    [pbx, 'swdemo-p'],
+    [net, 'swdemo-i'],
+  ]) {
     await ip('link', 'set', 'lo', 'up');
     await ip('link', 'set', dev, 'up');
   }
@@ -201,7 +204,23 @@ let sippSerial = 0;
 async function sipp({ scenario, from, to, calls, rate, userAgent, password = 'guess', netns = NET_NS }) {
   const remote = to.includes(':') ? `[${to}]:5060` : `${to}:5060`;
   const args = [remote, '-i', from, '-p', String(5100 + ++sippSerial), '-sf', join(SIPP_DIR, `${scenario}.xml`), '-s', '100', '-au', '100', '-ap', password];
-  args.push('-key', 'ua', userAgent, '-m', String(calls), '-r', String(rate), '-l', String(calls), '-nr', '-recv_timeout', '1000', '-timeout', '30s', '-nostdin');
+  args.push(
+    '-key',
+    'ua',
+    userAgent,
+    '-m',
+    String(calls),
+    '-r',
+    String(rate),
+    '-l',
+    String(calls),
+    '-nr',
+    '-recv_timeout',
+    '1000',
+    '-timeout',
+    '30s',
+    '-nostdin',
+  );
   const result = await execa('ip', ['netns', 'exec', netns, 'sipp', ...args], { reject: false, cwd: state.dir, stdin: 'ignore' });
   if (result.exitCode !== 0 && result.exitCode !== 1) throw new Error(`sipp ${scenario} exited ${result.exitCode}:\n${String(result.stdout).slice(-2000)}`);
   return result.exitCode;
@@ -211,7 +230,11 @@ async function startKamailio() {
   const sink = start('ip', ['netns', 'exec', PBX_NS, process.execPath, SYSLOG_SINK, '5514', join(state.dir, 'kamailio.log'), 'pbx']);
   await waitForOutput(sink, 'ready', 'the syslog sink');
   const run = join(state.dir, 'run');
-  const kamailio = start('ip', ['netns', 'exec', PBX_NS, 'kamailio', '-DD', '-f', KAMAILIO_CFG, '-m', '32', '-M', '8', '-P', join(run, 'kamailio.pid'), '-Y', run, '-w', state.dir], { all: true });
+  const kamailio = start(
+    'ip',
+    ['netns', 'exec', PBX_NS, 'kamailio', '-DD', '-f', KAMAILIO_CFG, '-m', '32', '-M', '8', '-P', join(run, 'kamailio.pid'), '-Y', run, '-w', state.dir],
+    { all: true },
+  );
   const started = Date.now();
   while ((await sipp({ scenario: 'options', from: PBX4, to: PBX4, calls: 1, rate: 1, userAgent: 'demo-probe', netns: PBX_NS })) !== 0) {
     if (kamailio.exitCode !== null || Date.now() - started > 15_000) throw new Error(`Kamailio did not start:\n${(await kamailio).all ?? ''}`);
@@ -238,7 +261,10 @@ async function startDaemon(configPath) {
 }
 
 async function sipwarden(args) {
-  const result = await execa('ip', ['netns', 'exec', PBX_NS, process.execPath, CLI, '--config', join(state.dir, 'sipwarden.yml'), ...args], { reject: false, env: { ...process.env, TZ: 'UTC' } });
+  const result = await execa('ip', ['netns', 'exec', PBX_NS, process.execPath, CLI, '--config', join(state.dir, 'sipwarden.yml'), ...args], {
+    reject: false,
+    env: { ...process.env, TZ: 'UTC' },
+  });
   return `${String(result.stdout)}${result.stderr ? `\n${String(result.stderr)}` : ''}`.trimEnd();
 }
 
@@ -316,7 +342,9 @@ async function main() {
   await sipp({ scenario: 'invite-flood', from: FLOODER6, to: PBX6, calls: invites, rate: 50, userAgent: 'sipcli/v1.8' });
   await sleep(300);
   const flooded = reached(FLOODER6, 'INVITE');
-  say(`      Kamailio received ${flooded} of ${invites}: the burst of ${LIMIT.burst}, then one every ${1000 / LIMIT.value} ms; the kernel dropped ${invites - flooded}.`);
+  say(
+    `      Kamailio received ${flooded} of ${invites}: the burst of ${LIMIT.burst}, then one every ${1000 / LIMIT.value} ms; the kernel dropped ${invites - flooded}.`,
+  );
 
   say(`[5/5] The office phone registers again.`);
   const phoneAfter = await sipp({ scenario: 'register', from: PHONE4, to: PBX4, calls: 1, rate: 1, userAgent: 'Yealink SIP-T46S', password: PASSWORD });

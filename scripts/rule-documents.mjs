@@ -20,7 +20,9 @@ function plainData(value) {
 const root = fileURLToPath(new URL('..', import.meta.url));
 const rulesDir = join(root, 'rules');
 const documents = {};
-for (const name of readdirSync(rulesDir).filter((n) => n.endsWith('.yml') && !n.startsWith('sipwarden.')).sort()) {
+for (const name of readdirSync(rulesDir)
+  .filter((n) => n.endsWith('.yml'))
+  .sort()) {
   const text = readFileSync(join(rulesDir, name), 'utf8');
   let document;
   try {

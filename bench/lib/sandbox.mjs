@@ -24,7 +24,10 @@ export function createSandbox(tag) {
     run('ip', ['link', 'add', `${veth}p`, 'netns', pbx, 'type', 'veth', 'peer', 'name', `${veth}a`, 'netns', attacker]);
     run('ip', ['-n', pbx, 'addr', 'add', `${PBX4}/24`, 'dev', `${veth}p`]);
     run('ip', ['-n', attacker, 'addr', 'add', `${ATTACKER4}/24`, 'dev', `${veth}a`]);
-    for (const [ns, dev] of [[pbx, `${veth}p`], [attacker, `${veth}a`]]) {
+    for (const [ns, dev] of [
+      [pbx, `${veth}p`],
+      [attacker, `${veth}a`],
+    ]) {
       run('ip', ['-n', ns, 'link', 'set', dev, 'up']);
       run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     }
@@ -50,12 +53,19 @@ export async function startDaemon(sandbox, config) {
   const dir = mkdtempSync(join(tmpdir(), 'sipwarden-bench-'));
   const log = join(dir, 'messages');
   writeFileSync(log, '');
-  const full = { stateDir: join(dir, 'state'), daemon: { socket: join(dir, 'sock'), reconcileInterval: '30s' }, sources: [{ path: log, format: 'asterisk' }], ...config };
+  const full = {
+    stateDir: join(dir, 'state'),
+    daemon: { socket: join(dir, 'sock'), reconcileInterval: '30s' },
+    sources: [{ path: log, format: 'asterisk' }],
+    ...config,
+  };
   const configPath = join(dir, 'sipwarden.yml');
   writeFileSync(configPath, JSON.stringify(full));
   // BENCH_DAEMON_NODE_ARGS: extra node options for the daemon, e.g. --cpu-prof to profile it.
   const nodeArgs = (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn('ip', ['netns', 'exec', sandbox.pbx, process.execPath, ...nodeArgs, CLI, 'daemon', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', sandbox.pbx, process.execPath, ...nodeArgs, CLI, 'daemon', '--config', configPath], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d.toString()));
   const started = Date.now();
@@ -81,7 +91,11 @@ export async function startDaemon(sandbox, config) {
     usage() {
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return { rssMb: Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024, hwmMb: Number(/VmHWM:\s+(\d+)/.exec(status)[1]) / 1024, cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100 };
+      return {
+        rssMb: Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024,
+        hwmMb: Number(/VmHWM:\s+(\d+)/.exec(status)[1]) / 1024,
+        cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100,
+      };
     },
     async stop() {
       child.kill('SIGTERM');
@@ -94,7 +108,8 @@ export async function startDaemon(sandbox, config) {
 export function registerFailures(attacker, count, stamp = new Date()) {
   const time = stamp.toISOString().replace('T', ' ').slice(0, 19);
   let text = '';
-  for (let i = 0; i < count; i++) text += `[${time}] NOTICE[2417] chan_sip.c: Registration from '<sip:${i}@${PBX4}>' failed for '${attacker}:5060' - Wrong password\n`;
+  for (let i = 0; i < count; i++)
+    text += `[${time}] NOTICE[2417] chan_sip.c: Registration from '<sip:${i}@${PBX4}>' failed for '${attacker}:5060' - Wrong password\n`;
   return text;
 }
 

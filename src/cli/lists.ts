@@ -2,14 +2,7 @@
 import type { Argv } from 'yargs';
 import { SipwardenError } from '../model/errors.js';
 import { parseDuration, formatDuration } from '../config/duration.js';
-import {
-  allowAddOperation,
-  allowRemoveOperation,
-  blockOperation,
-  listEntries,
-  unblockOperation,
-  type ListRow,
-} from '../daemon/operations.js';
+import { allowAddOperation, allowRemoveOperation, blockOperation, listEntries, unblockOperation, type ListRow } from '../daemon/operations.js';
 import type { ListName } from '../daemon/protocol.js';
 import { runRequest } from './remote.js';
 import { isoTime, printable, table } from './output.js';
@@ -49,12 +42,14 @@ export function listCommands(yargs: Argv): Argv {
       'list [list]',
       'Blocked and allowed addresses: address, since, expires, note, strikes',
       (y) =>
-        y
-          .positional('list', { choices: ['dynamic', 'deny', 'allow'] as const, describe: 'only this list' })
-          .option('json', jsonOption) as unknown as Argv<Common & { list?: ListName }>,
+        y.positional('list', { choices: ['dynamic', 'deny', 'allow'] as const, describe: 'only this list' }).option('json', jsonOption) as unknown as Argv<
+          Common & { list?: ListName }
+        >,
       async (args) => {
         const list = args.list ?? null;
-        const { result } = await runRequest({ configPath: args.config, kernel: false }, { command: 'list', list }, false, async (ctx) => listEntries(ctx, list));
+        const { result } = await runRequest({ configPath: args.config, kernel: false }, { command: 'list', list }, false, async (ctx) =>
+          listEntries(ctx, list),
+        );
         if (args.json) out(JSON.stringify(result));
         else out(rowsTable(result, Date.now()));
         if (result.length === 0) process.exitCode = 1;
@@ -125,10 +120,9 @@ export function listCommands(yargs: Argv): Argv {
           'remove <target>',
           'Take an address or range off the allowlist',
           (c) =>
-            c
-              .positional('target', { type: 'string', demandOption: true })
-              .option('kernel', kernelOption)
-              .option('json', jsonOption) as unknown as Argv<Common & { target: string }>,
+            c.positional('target', { type: 'string', demandOption: true }).option('kernel', kernelOption).option('json', jsonOption) as unknown as Argv<
+              Common & { target: string }
+            >,
           async (args) => {
             const request = { command: 'allow-remove' as const, target: args.target };
             const { result } = await runRequest({ configPath: args.config, kernel: args.kernel }, request, true, async (ctx) =>

@@ -81,13 +81,20 @@ function summaryText(s: ReplaySummary): string {
   out.push(`  matched           ${s.matched}`);
   for (const [rule, n] of Object.entries(s.matchedByRule).sort((a, b) => b[1] - a[1])) out.push(`    ${rule.padEnd(44)} ${n}`);
   out.push(`  unmatched         ${s.unmatched}`);
-  const reasons = Object.entries(s.malformedByReason).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`).join(', ');
+  const reasons = Object.entries(s.malformedByReason)
+    .filter(([, n]) => n > 0)
+    .map(([r, n]) => `${r} ${n}`)
+    .join(', ');
   out.push(`  malformed         ${s.malformed}${reasons === '' ? '' : ` (${reasons})`}`);
-  const kinds = Object.entries(s.eventsByKind).map(([k, n]) => `${k} ${n}`).join(', ');
+  const kinds = Object.entries(s.eventsByKind)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
   out.push(`  events            ${kinds === '' ? 'none' : kinds}`);
   out.push(`  counted once      ${s.duplicates} duplicate writing(s) of one request`);
   out.push(`  exempt            ${s.exempt} event(s) from allowlisted or own addresses`);
-  const decisions = Object.entries(s.decisionsByType).map(([t, n]) => `${t} ${n}`).join(', ');
+  const decisions = Object.entries(s.decisionsByType)
+    .map(([t, n]) => `${t} ${n}`)
+    .join(', ');
   out.push(`  decisions         ${decisions === '' ? 'none' : decisions}`);
   return out.join('\n');
 }

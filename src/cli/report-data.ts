@@ -40,7 +40,10 @@ export async function collectReport(config: Config, period: { from: number; to: 
     try {
       accessSync(config.stateDir, constants.R_OK | constants.X_OK);
     } catch (error) {
-      throw new SipwardenError('IO', `${config.stateDir}: cannot read the state and journal (${(error as NodeJS.ErrnoException).code ?? 'denied'}); run sipwarden report as root`);
+      throw new SipwardenError(
+        'IO',
+        `${config.stateDir}: cannot read the state and journal (${(error as NodeJS.ErrnoException).code ?? 'denied'}); run sipwarden report as root`,
+      );
     }
   }
   const journal = Journal.open(join(config.stateDir, 'journal'), { readOnly: true });

@@ -23,7 +23,8 @@ export function reportPeriod(args: Pick<ReportArgs, 'since' | 'from' | 'to'>, no
   if (args.to !== undefined && args.from === undefined) throw new SipwardenError('USAGE', '--to needs --from; use --from T --to T');
   const from = args.from !== undefined ? parseTimeArg('from', args.from, now) : parseTimeArg('since', args.since ?? '24h', now);
   const to = args.to !== undefined ? parseTimeArg('to', args.to, now) : now;
-  if (!(from < to)) throw new SipwardenError('USAGE', `the period is empty: it starts at ${new Date(from).toISOString()} and ends at ${new Date(to).toISOString()}`);
+  if (!(from < to))
+    throw new SipwardenError('USAGE', `the period is empty: it starts at ${new Date(from).toISOString()} and ends at ${new Date(to).toISOString()}`);
   return { from, to };
 }
 
@@ -43,11 +44,18 @@ export function reportCommand(yargs: Argv): Argv {
       const now = Date.now();
       const period = reportPeriod(args, now);
       // Loaded here, not at start: other commands never pay for the report and mail code.
-      const [{ loadContext }, { collectReport }, notify] = await Promise.all([import('./context.js'), import('./report-data.js'), import('../act/notify/index.js')]);
+      const [{ loadContext }, { collectReport }, notify] = await Promise.all([
+        import('./context.js'),
+        import('./report-data.js'),
+        import('../act/notify/index.js'),
+      ]);
       const context = loadContext(args.config);
       const smtp = context.config.notifications.smtp;
       if (args.mail && smtp === null) {
-        throw new SipwardenError('MAIL', `mail not sent: notifications.smtp is not set in ${context.configPath ?? 'the config (built-in defaults are in force)'}; set it, and notifications.to, to mail reports`);
+        throw new SipwardenError(
+          'MAIL',
+          `mail not sent: notifications.smtp is not set in ${context.configPath ?? 'the config (built-in defaults are in force)'}; set it, and notifications.to, to mail reports`,
+        );
       }
       const report = await collectReport(context.config, period, { now, top: Math.max(1, Math.floor(args.top)) });
       if (args.mail && smtp !== null) {

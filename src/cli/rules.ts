@@ -15,7 +15,7 @@ export function rulesCommand(yargs: Argv): Argv {
       y.option('backend', {
         type: 'string',
         choices: ['nft', 'iptables'],
-        describe: 'backend to print for (default: the config\'s backend)',
+        describe: "backend to print for (default: the config's backend)",
       }) as unknown as Argv<RulesArgs>,
     async (args) => {
       const { createEnforcer } = await import('../act/enforcer/index.js');

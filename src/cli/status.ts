@@ -43,25 +43,49 @@ export function statusText(s: StatusReport): string {
   lines.push(`backend     ${s.backend}`);
   lines.push(`lists       ${s.lists.dynamic} dynamic, ${s.lists.deny} permanent (deny), ${s.lists.allow} allowed`);
   const l = s.limiter;
-  lines.push(`limiter     ${l.enabled ? `on: ${l.value}/${l.unit}, burst ${l.burst} (one INVITE every ${formatDuration(l.intervalMs)} after the burst)` : 'off'}`);
-  const kinds = Object.entries(s.attacks.byKind).map(([k, n]) => `${k} ${n}`).join(', ');
+  lines.push(
+    `limiter     ${l.enabled ? `on: ${l.value}/${l.unit}, burst ${l.burst} (one INVITE every ${formatDuration(l.intervalMs)} after the burst)` : 'off'}`,
+  );
+  const kinds = Object.entries(s.attacks.byKind)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
   lines.push(`attacks     last 24h: ${kinds}`);
   if (s.attacks.top.length > 0) {
     lines.push('', 'Top attackers (24h)');
-    lines.push(table(['ATTACKER', 'ATTACKS'], s.attacks.top.map((t) => [t.attacker, String(t.count)])));
+    lines.push(
+      table(
+        ['ATTACKER', 'ATTACKS'],
+        s.attacks.top.map((t) => [t.attacker, String(t.count)]),
+      ),
+    );
   }
   if (s.kernel.error !== undefined) lines.push('', `kernel      unavailable: ${s.kernel.error}`);
   if (s.kernel.counters !== undefined && s.kernel.counters !== null) {
     lines.push('', 'Kernel counters (packets)');
-    lines.push(table(['RULE', 'PACKETS'], Object.entries(s.kernel.counters).map(([k, v]) => [k, String(v)])));
+    lines.push(
+      table(
+        ['RULE', 'PACKETS'],
+        Object.entries(s.kernel.counters).map(([k, v]) => [k, String(v)]),
+      ),
+    );
   }
   if (s.kernel.sets !== undefined && s.kernel.sets !== null && s.kernel.sets.length > 0) {
     lines.push('', 'Kernel sets');
-    lines.push(table(['SET', 'ELEMENTS', 'SIZE', 'FILL'], s.kernel.sets.map((f) => [f.name, String(f.elements), String(f.size), f.size > 0 ? `${((100 * f.elements) / f.size).toFixed(1)}%` : '-'])));
+    lines.push(
+      table(
+        ['SET', 'ELEMENTS', 'SIZE', 'FILL'],
+        s.kernel.sets.map((f) => [f.name, String(f.elements), String(f.size), f.size > 0 ? `${((100 * f.elements) / f.size).toFixed(1)}%` : '-']),
+      ),
+    );
   }
   if (s.sources !== undefined && s.sources.length > 0) {
     lines.push('', 'Sources');
-    lines.push(table(['PATH', 'FORMAT', 'LINES', 'EVENTS', 'MALFORMED'], s.sources.map((src) => [src.path, src.format, String(src.lines), String(src.events), String(src.malformed)])));
+    lines.push(
+      table(
+        ['PATH', 'FORMAT', 'LINES', 'EVENTS', 'MALFORMED'],
+        s.sources.map((src) => [src.path, src.format, String(src.lines), String(src.events), String(src.malformed)]),
+      ),
+    );
   }
   return lines.join('\n');
 }
@@ -77,10 +101,17 @@ export function statusCommand(yargs: Argv): Argv {
         return {
           daemon: { running: false },
           backend: ctx.config.backend,
-          lists: { allow: allowlistOf(ctx.config, ctx.state).length, deny: ctx.state.deny.length, dynamic: ctx.state.dynamic.filter((d) => d.until > ctx.now).length },
+          lists: {
+            allow: allowlistOf(ctx.config, ctx.state).length,
+            deny: ctx.state.deny.length,
+            dynamic: ctx.state.dynamic.filter((d) => d.until > ctx.now).length,
+          },
           attacks: attackSummary(ctx.journal, ctx.now - 86_400_000),
           limiter: { ...rate, intervalMs: limiterParameters(rate).intervalMs },
-          kernel: process.getuid?.() === 0 ? await kernelView((await import('../act/enforcer/index.js')).createEnforcer({ config: ctx.config })) : { error: 'needs root' },
+          kernel:
+            process.getuid?.() === 0
+              ? await kernelView((await import('../act/enforcer/index.js')).createEnforcer({ config: ctx.config }))
+              : { error: 'needs root' },
         };
       });
       process.stdout.write(`${args.json ? JSON.stringify(result) : statusText(result)}\n`);

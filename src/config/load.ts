@@ -37,7 +37,7 @@ function prebuiltDocument(name: string, text: string): { document: unknown } | u
 export function ruleFormats(dir: string = BUILTIN_RULES_DIR): string[] {
   try {
     return readdirSync(dir)
-      .filter((n) => n.endsWith('.yml') && !n.startsWith('sipwarden.'))
+      .filter((n) => n.endsWith('.yml'))
       .sort()
       .map((n) => n.slice(0, -4));
   } catch (error) {

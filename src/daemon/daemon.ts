@@ -9,7 +9,6 @@ import type { Decision } from '../model/decision.js';
 import type { Clock } from '../model/clock.js';
 import type { Config } from '../config/types.js';
 import { LineParser } from '../parse/parse-line.js';
-import type { RuleSet } from '../parse/rule-file.js';
 import { DetectionEngine } from '../decide/decide.js';
 import { limiterParameters } from '../detect/invite-bucket.js';
 import { Journal } from '../act/journal/journal.js';
@@ -41,7 +40,7 @@ import {
   unblockOperation,
   type StoreContext,
 } from './operations.js';
-import { DaemonLog } from './log.js';
+import type { DaemonLog } from './log.js';
 import { hostAddresses } from './host-addresses.js';
 import { Notifier } from './notifier.js';
 
@@ -305,13 +304,17 @@ export class Daemon {
       const counters = backend.counters === undefined ? {} : await backend.counters();
       const fallback = counters.fallback_logged ?? 0;
       if (fallback > this.fallbackSeen) {
-        this.log.warning(`kernel: the INVITE limiter set is full; ${fallback - this.fallbackSeen} source(s) fell under the shared fallback limit; raise kernel.setSizes.limiter`);
+        this.log.warning(
+          `kernel: the INVITE limiter set is full; ${fallback - this.fallbackSeen} source(s) fell under the shared fallback limit; raise kernel.setSizes.limiter`,
+        );
       }
       this.fallbackSeen = fallback;
       // The limiter's own sets are not listed every time: a full one shows in the fallback counter.
       for (const set of backend.fill === undefined ? [] : await backend.fill({ packetSets: false, now: this.options.clock.now() })) {
         if (set.size > 0 && set.elements >= 0.9 * set.size) {
-          this.log.warning(`kernel: set ${set.name} is ${Math.round((100 * set.elements) / set.size)}% full (${set.elements} of ${set.size}); raise kernel.setSizes`);
+          this.log.warning(
+            `kernel: set ${set.name} is ${Math.round((100 * set.elements) / set.size)}% full (${set.elements} of ${set.size}); raise kernel.setSizes`,
+          );
         }
       }
     } catch (error) {
@@ -398,7 +401,7 @@ export class Daemon {
     const now = this.options.clock.now();
     const rate = this.config.invite.rateLimit;
     const limiter = limiterParameters(rate);
-    let kernel: Record<string, unknown> = {};
+    let kernel: Record<string, unknown>;
     try {
       const backend = this.enforcer;
       kernel = {

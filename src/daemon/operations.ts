@@ -54,8 +54,13 @@ function refuseExempt(ctx: StoreContext, cidr: Cidr, text: string): void {
   if (LOOPBACK.overlaps(cidr)) throw new SipwardenError('USAGE', `refusing to block ${text}: it is or holds a loopback address`);
   const host = new RangeSet(ctx.hostAddresses.map((a) => parseCidr(a)).filter((c) => c !== null));
   if (host.overlaps(cidr)) throw new SipwardenError('USAGE', `refusing to block ${text}: it is or holds one of this host's own addresses`);
-  const allow = new RangeSet(allowlistOf(ctx.config, ctx.state).map((a) => parseCidr(a)).filter((c) => c !== null));
-  if (allow.overlaps(cidr)) throw new SipwardenError('USAGE', `refusing to block ${text}: it is or holds an allowlisted address; remove it from the allowlist first`);
+  const allow = new RangeSet(
+    allowlistOf(ctx.config, ctx.state)
+      .map((a) => parseCidr(a))
+      .filter((c) => c !== null),
+  );
+  if (allow.overlaps(cidr))
+    throw new SipwardenError('USAGE', `refusing to block ${text}: it is or holds an allowlisted address; remove it from the allowlist first`);
 }
 
 async function applyToKernel(ctx: StoreContext, decisions: readonly Decision[]): Promise<void> {
@@ -82,10 +87,20 @@ export function listEntries(ctx: Pick<StoreContext, 'config' | 'state'>, list: L
   const strikes = (target: string): number => state.strikes[target]?.length ?? 0;
   const rows: ListRow[] = [];
   if (list === null || list === 'dynamic') {
-    for (const d of state.dynamic) rows.push({ list: 'dynamic', target: d.target, since: d.since, until: d.until, note: d.reason, by: d.by, strikes: Math.max(d.strikes, strikes(d.target)) });
+    for (const d of state.dynamic)
+      rows.push({
+        list: 'dynamic',
+        target: d.target,
+        since: d.since,
+        until: d.until,
+        note: d.reason,
+        by: d.by,
+        strikes: Math.max(d.strikes, strikes(d.target)),
+      });
   }
   if (list === null || list === 'deny') {
-    for (const d of state.deny) rows.push({ list: 'deny', target: d.target, since: d.since, until: null, note: d.note, by: d.by, strikes: Math.max(d.strikes, strikes(d.target)) });
+    for (const d of state.deny)
+      rows.push({ list: 'deny', target: d.target, since: d.since, until: null, note: d.note, by: d.by, strikes: Math.max(d.strikes, strikes(d.target)) });
   }
   if (list === null || list === 'allow') {
     for (const a of config.allowlist) rows.push({ list: 'allow', target: a, since: 0, until: null, note: 'from the config file', by: 'config', strikes: 0 });
@@ -111,8 +126,26 @@ export async function blockOperation(ctx: StoreContext, request: BlockRequest): 
   blockByHand(ctx.state, { target, now: ctx.now, duration, note: request.note });
   const decision: Decision =
     duration === null
-      ? { type: 'permanent', time: ctx.now, target, attacker: target, kind: 'auth', reason: 'blocked by hand', strikes: 0, note: request.note ?? 'Blocked by hand.' }
-      : { type: 'block', time: ctx.now, target, attacker: target, kind: 'auth', until: ctx.now + duration, reason: request.note ?? 'blocked by hand', strikes: 0 };
+      ? {
+          type: 'permanent',
+          time: ctx.now,
+          target,
+          attacker: target,
+          kind: 'auth',
+          reason: 'blocked by hand',
+          strikes: 0,
+          note: request.note ?? 'Blocked by hand.',
+        }
+      : {
+          type: 'block',
+          time: ctx.now,
+          target,
+          attacker: target,
+          kind: 'auth',
+          until: ctx.now + duration,
+          reason: request.note ?? 'blocked by hand',
+          strikes: 0,
+        };
   await applyToKernel(ctx, [decision]);
   const row = listEntries(ctx, duration === null ? 'deny' : 'dynamic').find((r) => r.target === target);
   return row as ListRow;

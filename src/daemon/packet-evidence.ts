@@ -18,7 +18,8 @@ export function packetEvent(evidence: PacketEvidence, userAgents: UserAgentMatch
     source,
     stream: 'message' as const,
   };
-  if (LIMITED.has(evidence.prefix)) return { ...base, kind: 'ratelimit', rule: `nflog.${evidence.prefix === KERNEL_PREFIX_RATELIMIT ? 'ratelimit' : 'fallback'}` };
+  if (LIMITED.has(evidence.prefix))
+    return { ...base, kind: 'ratelimit', rule: `nflog.${evidence.prefix === KERNEL_PREFIX_RATELIMIT ? 'ratelimit' : 'fallback'}` };
   if (evidence.prefix === KERNEL_PREFIX_NEW && userAgents.match(sip.userAgent) !== null) return { ...base, kind: 'scanner', rule: 'nflog.user-agent' };
   return null;
 }

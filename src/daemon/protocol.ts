@@ -47,7 +47,8 @@ export function parseRequest(raw: unknown): Request | string {
       const duration = r.duration === null || r.duration === undefined ? null : r.duration;
       if (typeof r.target !== 'string') return 'block: "target" must be a string';
       if (note === undefined) return 'block: "note" must be a string';
-      if (duration !== null && (typeof duration !== 'number' || !(duration > 0))) return 'block: "duration" must be a positive number of ms, or null for the dynamic block time';
+      if (duration !== null && (typeof duration !== 'number' || !(duration > 0)))
+        return 'block: "duration" must be a positive number of ms, or null for the dynamic block time';
       return { command: 'block', target: r.target, duration, permanent: r.permanent === true, note };
     }
     case 'unblock':

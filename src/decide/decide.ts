@@ -19,14 +19,7 @@ export interface EngineOptions {
 }
 
 /** What the engine made of one event, besides its decisions. */
-export type Verdict =
-  | 'counted'
-  | 'duplicate'
-  | 'exempt-allowlist'
-  | 'exempt-host'
-  | 'already-blocked'
-  | 'limited'
-  | 'accepted';
+export type Verdict = 'counted' | 'duplicate' | 'exempt-allowlist' | 'exempt-host' | 'already-blocked' | 'limited' | 'accepted';
 
 export interface EngineResult {
   verdict: Verdict;

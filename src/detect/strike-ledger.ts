@@ -45,6 +45,10 @@ export class StrikeLedger {
 
   restore(target: string, strikes: readonly Strike[]): void {
     // Oldest first, as prune expects, whatever order the state file gave.
-    if (strikes.length > 0) this.strikes.set(target, [...strikes].sort((a, b) => a.time - b.time));
+    if (strikes.length > 0)
+      this.strikes.set(
+        target,
+        [...strikes].sort((a, b) => a.time - b.time),
+      );
   }
 }

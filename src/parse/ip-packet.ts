@@ -59,13 +59,29 @@ export function parseIpPacket(data: Uint8Array): TransportPacket | null {
   }
   if (next === 17) {
     if (at + 8 > data.length) return null;
-    return { family, source, destination, protocol: 'udp', sourcePort: view.getUint16(at), destinationPort: view.getUint16(at + 2), payload: data.subarray(at + 8) };
+    return {
+      family,
+      source,
+      destination,
+      protocol: 'udp',
+      sourcePort: view.getUint16(at),
+      destinationPort: view.getUint16(at + 2),
+      payload: data.subarray(at + 8),
+    };
   }
   if (next === 6) {
     if (at + 20 > data.length) return null;
     const offset = ((data[at + 12] ?? 0) >> 4) * 4;
     if (offset < 20 || at + offset > data.length) return null;
-    return { family, source, destination, protocol: 'tcp', sourcePort: view.getUint16(at), destinationPort: view.getUint16(at + 2), payload: data.subarray(at + offset) };
+    return {
+      family,
+      source,
+      destination,
+      protocol: 'tcp',
+      sourcePort: view.getUint16(at),
+      destinationPort: view.getUint16(at + 2),
+      payload: data.subarray(at + offset),
+    };
   }
   return null;
 }

@@ -8,10 +8,7 @@ import { parseTimestamp, type TimeReference } from './time.js';
 /** Lines longer than this are skipped as malformed: no PBX writes them, and they only cost time. */
 export const MAX_LINE_LENGTH = 16_384;
 
-export type ParseOutcome =
-  | { type: 'event'; event: AttackEvent }
-  | { type: 'unmatched' }
-  | { type: 'malformed'; reason: MalformedReason; rule?: string };
+export type ParseOutcome = { type: 'event'; event: AttackEvent } | { type: 'unmatched' } | { type: 'malformed'; reason: MalformedReason; rule?: string };
 
 export type MalformedReason = 'too-long' | 'bad-address' | 'bad-time';
 
@@ -54,8 +51,12 @@ export class LineParser {
     const needles = [...new Set(this.rules.map((rule) => rule.contains[0] ?? ''))].sort((a, b) => b.length - a.length);
     this.needles = needles;
     this.needleMarks = needles.map((needle) => needles.flatMap((other, i) => (needle.startsWith(other) ? [i] : [])));
-    this.needlesByLength = Array.from({ length: (needles[0]?.length ?? 0) + 1 }, (_, length) => needles.flatMap((needle, i) => (needle.length === length ? [i] : [])));
-    this.candidates = ruleSets.flatMap((set) => set.rules.map((rule) => ({ rule, timePatterns: set.timePatterns, needle: needles.indexOf(rule.contains[0] ?? '') })));
+    this.needlesByLength = Array.from({ length: (needles[0]?.length ?? 0) + 1 }, (_, length) =>
+      needles.flatMap((needle, i) => (needle.length === length ? [i] : [])),
+    );
+    this.candidates = ruleSets.flatMap((set) =>
+      set.rules.map((rule) => ({ rule, timePatterns: set.timePatterns, needle: needles.indexOf(rule.contains[0] ?? '') })),
+    );
     this.prefilter = needles.length === 0 ? /(?!)/ : new RegExp(needles.map(escapeRegExp).join('|'));
     this.prefixes = options.kernelPrefixes === 'any' ? 'any' : new Set(options.kernelPrefixes.map((p) => p.trim()));
     this.time = options.time;

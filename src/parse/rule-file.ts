@@ -156,7 +156,9 @@ export function compileRuleDocument(doc: unknown, name: string): RuleFileResult 
       if (!names.includes('attacker')) errors.push(`${at}.pattern: no capture named "attacker"; it captures ${names.join(', ') || 'nothing'}`);
       for (const n of names) if (!CAPTURES.has(n)) errors.push(`${at}.pattern: unknown capture "${n}"; use ${[...CAPTURES].join(', ')}`);
       if (greedyBeforeAttacker(source)) {
-        errors.push(`${at}.pattern: a greedy .* comes before the attacker capture and the pattern has no $ anchor; caller-controlled text could inject an address`);
+        errors.push(
+          `${at}.pattern: a greedy .* comes before the attacker capture and the pattern has no $ anchor; caller-controlled text could inject an address`,
+        );
       }
       if (isStringList(contains) && isEventKind(kind) && (stream === 'message' || stream === 'security')) {
         rules.push({ id, kind, contains, pattern, stream, hasPrefix: names.includes('prefix'), hasTime: names.includes('time') });

@@ -144,7 +144,7 @@ export class ChunkScanner {
     const columns = new Columns(this.ruleIndex);
     const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let lines = 0;
-    for (let from = 0; from < view.length; ) {
+    for (let from = 0; from < view.length;) {
       let to = from + SLICE_BYTES >= view.length ? view.length : view.indexOf(10, from + SLICE_BYTES) + 1;
       if (to === 0) to = view.length;
       const { text, hasInvalidUtf8 } = decodeRange(view, from, to);
@@ -161,7 +161,7 @@ export class ChunkScanner {
     let count = 0;
     let tooLong: Set<number> | null = null;
     let nextBad = hasInvalidUtf8 ? text.indexOf('\uFFFD') : -1;
-    for (let at = 0; at < text.length; ) {
+    for (let at = 0; at < text.length;) {
       let end = text.indexOf('\n', at);
       if (end < 0) end = text.length;
       if (count === lineStarts.length) {

@@ -30,5 +30,14 @@ port.on('message', (request: WorkerRequest) => {
     return;
   }
   const r = reply.result;
-  port.postMessage(reply, [reply.bytes.buffer as ArrayBuffer, r.line.buffer, r.time.buffer, r.rule.buffer, r.attacker.buffer, r.victim.buffer, r.user.buffer, r.userAgent.buffer]);
+  port.postMessage(reply, [
+    reply.bytes.buffer as ArrayBuffer,
+    r.line.buffer,
+    r.time.buffer,
+    r.rule.buffer,
+    r.attacker.buffer,
+    r.victim.buffer,
+    r.user.buffer,
+    r.userAgent.buffer,
+  ]);
 });

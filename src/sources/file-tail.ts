@@ -201,8 +201,7 @@ export class FileFollower {
   }
 
   private report(error: unknown): void {
-    const wrapped =
-      error instanceof Error ? error : new SipwardenError('IO', `${this.path}: ${String(error)}`, { cause: error });
+    const wrapped = error instanceof Error ? error : new SipwardenError('IO', `${this.path}: ${String(error)}`, { cause: error });
     if (wrapped.message === this.lastError) return;
     this.lastError = wrapped.message;
     this.onError?.(wrapped);

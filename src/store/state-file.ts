@@ -21,7 +21,11 @@ export class SecureJsonFile implements SyncAdapter<StateData> {
       // Keep the evidence: move it aside instead of silently starting over.
       const aside = join(dirname(this.path), `${basename(this.path)}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`);
       renameSync(this.path, aside);
-      throw new SipwardenError('IO', `${this.path}: corrupt state file (${(error as Error).message}); moved aside to ${aside}, the next start begins with empty state`, { cause: error });
+      throw new SipwardenError(
+        'IO',
+        `${this.path}: corrupt state file (${(error as Error).message}); moved aside to ${aside}, the next start begins with empty state`,
+        { cause: error },
+      );
     }
   }
 
@@ -60,7 +64,14 @@ export class SecureJsonFile implements SyncAdapter<StateData> {
 function isStateData(value: unknown): value is StateData {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return v.version === 1 && Array.isArray(v.allow) && Array.isArray(v.deny) && Array.isArray(v.dynamic) && typeof v.strikes === 'object' && typeof v.positions === 'object';
+  return (
+    v.version === 1 &&
+    Array.isArray(v.allow) &&
+    Array.isArray(v.deny) &&
+    Array.isArray(v.dynamic) &&
+    typeof v.strikes === 'object' &&
+    typeof v.positions === 'object'
+  );
 }
 
 export const STATE_FILE = 'state.json';

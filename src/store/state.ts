@@ -123,7 +123,14 @@ export function blockByHand(state: StateData, block: HandBlock): void {
   if (block.duration === null) {
     state.deny.push({ target: block.target, note: block.note ?? 'Blocked by hand.', since: block.now, by: 'admin', strikes: 0 });
   } else {
-    state.dynamic.push({ target: block.target, since: block.now, until: block.now + block.duration, reason: block.note ?? 'blocked by hand', by: 'admin', strikes: 0 });
+    state.dynamic.push({
+      target: block.target,
+      since: block.now,
+      until: block.now + block.duration,
+      reason: block.note ?? 'blocked by hand',
+      by: 'admin',
+      strikes: 0,
+    });
   }
 }
 

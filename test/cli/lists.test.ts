@@ -15,16 +15,16 @@ const run = (args: string[]) => sipwarden(['--config', config, ...args]);
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'sipwarden-cli-'));
   config = join(dir, 'sipwarden.yml');
-  writeFileSync(
-    config,
-    stringify({ stateDir: join(dir, 'state'), daemon: { socket: join(dir, 'run', 'sock') }, allowlist: ['192.0.2.0/24'], sources: [] }),
-  );
+  writeFileSync(config, stringify({ stateDir: join(dir, 'state'), daemon: { socket: join(dir, 'run', 'sock') }, allowlist: ['192.0.2.0/24'], sources: [] }));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('block, list, unblock', () => {
   test('a dynamic block, a permanent one, and the listing', async () => {
-    expect(await run(['block', '198.51.100.7', '--for', '15m', '--no-kernel'])).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^blocked 198\.51\.100\.7 until \S+Z$/) });
+    expect(await run(['block', '198.51.100.7', '--for', '15m', '--no-kernel'])).toMatchObject({
+      exitCode: 0,
+      stdout: expect.stringMatching(/^blocked 198\.51\.100\.7 until \S+Z$/),
+    });
     expect(await run(['block', '2001:db8:bad::/48', '--permanent', '--note', 'scanner range', '--no-kernel'])).toMatchObject({ exitCode: 0 });
     const list = await run(['list', '--json']);
     const rows = JSON.parse(list.stdout) as Array<Record<string, unknown>>;
@@ -114,7 +114,12 @@ describe('logs', () => {
     const invites = JSON.parse((await run(['logs', '--kind', 'invite', '--json'])).stdout) as { total: number; entries: Array<{ kind: string }> };
     expect(invites.total).toBe(10);
     expect(invites.entries.every((e) => e.kind === 'invite')).toBe(true);
-    const v6 = JSON.parse((await run(['logs', '--attacker', '2001:DB8::5', '--per-page', '5', '--page', '2', '--json'])).stdout) as { total: number; page: number; pages: number; entries: Array<{ user: string }> };
+    const v6 = JSON.parse((await run(['logs', '--attacker', '2001:DB8::5', '--per-page', '5', '--page', '2', '--json'])).stdout) as {
+      total: number;
+      page: number;
+      pages: number;
+      entries: Array<{ user: string }>;
+    };
     expect(v6).toMatchObject({ total: 20, page: 2, pages: 4 });
     expect(v6.entries.map((e) => e.user)).toEqual(['129', '127', '125', '123', '121']);
     const none = await run(['logs', '--since', '10m']);
@@ -126,11 +131,14 @@ describe('logs', () => {
 test('status without a daemon', async () => {
   const result = await run(['status', '--json']);
   expect(result.exitCode).toBe(0);
-  const status = JSON.parse(result.stdout) as Record<string, any>;
+  const status = JSON.parse(result.stdout) as { daemon: unknown; lists: unknown; attacks: { byKind: unknown; top: unknown } };
   expect(status.daemon).toEqual({ running: false });
   expect(status.lists).toMatchObject({ allow: 1 });
   expect(status.attacks.byKind).toMatchObject({ invite: 10, register: 30 });
-  expect(status.attacks.top).toEqual([{ attacker: '198.51.100.8', count: 20 }, { attacker: '2001:db8::5', count: 20 }]);
+  expect(status.attacks.top).toEqual([
+    { attacker: '198.51.100.8', count: 20 },
+    { attacker: '2001:db8::5', count: 20 },
+  ]);
   const human = await run(['status']);
   expect(human.stdout).toContain('daemon      not running');
   expect(human.stdout).toContain('Top attackers (24h)');

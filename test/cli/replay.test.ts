@@ -23,9 +23,16 @@ describe('replay scenarios (fixtures/replay/<scenario>)', () => {
       const result = await sipwarden(args);
       expect(result.stderr).toBe('');
       expect(result.exitCode).toBe(0);
-      const records = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const records = result.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       const decisions = records.filter((r) => r.type === 'decision');
-      const wanted = readFileSync(join(folder, 'decisions.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const wanted = readFileSync(join(folder, 'decisions.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(decisions.map((d, i) => pick(d, Object.keys(wanted[i] ?? {})))).toEqual(wanted);
       expect(records[records.length - 1]?.type).toBe('summary');
     });
@@ -40,7 +47,10 @@ test('--json prints one object per event with every field, then the summary', as
   const file = join(scenariosDir, 'freeswitch-bruteforce', 'input.log');
   const config = join(scenariosDir, 'freeswitch-bruteforce', 'config.yml');
   const result = await sipwarden(['replay', '--json', '--format', 'freeswitch', '--config', config, file]);
-  const records = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const records = result.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const first = records.find((r) => r.type === 'event');
   expect(first).toEqual({
     type: 'event',
@@ -70,19 +80,26 @@ test('human output: the decisions, then a summary', async () => {
 
 test('a 1 MB line, binary junk and invalid UTF-8 are counted as malformed, never fatal', async () => {
   const file = join(dir, 'junk.log');
-  const attack = "2024-01-15 10:23:45.123456 [WARNING] sofia_reg.c:1792 SIP auth failure (REGISTER) on sofia profile 'internal' for [100@192.0.2.10] from ip 198.51.100.8\n";
+  const attack =
+    "2024-01-15 10:23:45.123456 [WARNING] sofia_reg.c:1792 SIP auth failure (REGISTER) on sofia profile 'internal' for [100@192.0.2.10] from ip 198.51.100.8\n";
   writeFileSync(
     file,
     Buffer.concat([
       Buffer.from(`${'A'.repeat(1024 * 1024)}\n`),
       Buffer.from([0, 1, 2, 0xff, 0xfe, 10]),
-      Buffer.from("2024-01-15 10:23:45.123456 [WARNING] sofia_reg.c:1792 SIP auth failure (REGISTER) on sofia profile 'internal' for [\xff\xfe@192.0.2.10] from ip 198.51.100.9\n", 'latin1'),
+      Buffer.from(
+        "2024-01-15 10:23:45.123456 [WARNING] sofia_reg.c:1792 SIP auth failure (REGISTER) on sofia profile 'internal' for [\xff\xfe@192.0.2.10] from ip 198.51.100.9\n",
+        'latin1',
+      ),
       Buffer.from(attack),
     ]),
   );
   const result = await sipwarden(['replay', '--json', file]);
   expect(result.exitCode).toBe(0);
-  const records = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const records = result.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const summary = records[records.length - 1] ?? {};
   expect(summary).toMatchObject({ lines: 4, matched: 2, malformed: 3 });
   expect(summary.malformedByReason).toMatchObject({ 'too-long': 1, 'invalid-utf8': 2 });
@@ -121,9 +138,13 @@ test('a reader that stops early (`| head`) ends replay quietly, exit 0', async (
   const dir = mkdtempSync(join(tmpdir(), 'sipwarden-epipe-'));
   try {
     const log = join(dir, 'messages');
-    const line = (i: number) => `[2024-01-15 10:00:00] NOTICE[1] chan_sip.c: Registration from '<sip:${i}@192.0.2.1>' failed for '198.51.${i >> 8 & 255}.${i & 255}:5060' - Wrong password\n`;
+    const line = (i: number) =>
+      `[2024-01-15 10:00:00] NOTICE[1] chan_sip.c: Registration from '<sip:${i}@192.0.2.1>' failed for '198.51.${(i >> 8) & 255}.${i & 255}:5060' - Wrong password\n`;
     writeFileSync(log, Array.from({ length: 50_000 }, (_, i) => line(i)).join(''));
-    const child = spawn('node', [CLI, 'replay', '--json', '--format', 'asterisk', log], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
+    const child = spawn('node', [CLI, 'replay', '--json', '--format', 'asterisk', log], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TZ: 'UTC' },
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // Read the first chunk, then close the pipe, as `head -1` does.

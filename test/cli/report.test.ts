@@ -19,7 +19,16 @@ const servers: TestSmtpServer[] = [];
 
 function configFile(name: string, notifications: Record<string, unknown> | null): string {
   const path = join(dir, `${name}.yml`);
-  writeFileSync(path, stringify({ stateDir, daemon: { socket: join(dir, 'no-daemon.sock') }, sources: [], allowlist: ['192.0.2.50'], ...(notifications === null ? {} : { notifications }) }));
+  writeFileSync(
+    path,
+    stringify({
+      stateDir,
+      daemon: { socket: join(dir, 'no-daemon.sock') },
+      sources: [],
+      allowlist: ['192.0.2.50'],
+      ...(notifications === null ? {} : { notifications }),
+    }),
+  );
   return path;
 }
 
@@ -139,7 +148,9 @@ describe('--mail', () => {
 
   test('the hostile User-Agent arrives escaped in the HTML part and never as a header', async () => {
     const smtp = await server({ starttls: true });
-    const result = await sipwarden(['--config', configFile('starttls', smtpConfig(smtp.port, { ssl: false })), 'report', ...PERIOD, '--mail'], { env: mailEnv() });
+    const result = await sipwarden(['--config', configFile('starttls', smtpConfig(smtp.port, { ssl: false })), 'report', ...PERIOD, '--mail'], {
+      env: mailEnv(),
+    });
     expect(result.exitCode).toBe(0);
     const mail = smtp.mails[0];
     expect(mail?.secure).toBe(true);
@@ -186,7 +197,9 @@ describe('--mail', () => {
     const port = await freePort();
     const result = await sipwarden(['--config', configFile('down', smtpConfig(port, { ssl: false })), 'report', ...PERIOD, '--mail']);
     expect(result.exitCode).toBe(3);
-    expect(result.stderr).toBe(`sipwarden: mail to admin@example.com, noc@example.net via 127.0.0.1:${port} (STARTTLS when offered) failed: cannot connect: connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect(result.stderr).toBe(
+      `sipwarden: mail to admin@example.com, noc@example.net via 127.0.0.1:${port} (STARTTLS when offered) failed: cannot connect: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
   });
 
   test('no smtp configured: exit 3 saying what to set', async () => {

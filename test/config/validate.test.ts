@@ -10,7 +10,9 @@ const FORMATS = ['asterisk', 'freeswitch', 'kamailio', 'kernel'];
 const invalidDir = join(FIXTURES_DIR, 'config', 'invalid');
 
 describe('invalid configs name the key and the allowed values', () => {
-  for (const name of readdirSync(invalidDir).filter((n) => n.endsWith('.yml')).sort()) {
+  for (const name of readdirSync(invalidDir)
+    .filter((n) => n.endsWith('.yml'))
+    .sort()) {
     test(name, () => {
       const text = readFileSync(join(invalidDir, name), 'utf8');
       const wanted = /^# error: (.*)$/m.exec(text.split('\n')[0] ?? '')?.[1];
@@ -22,7 +24,7 @@ describe('invalid configs name the key and the allowed values', () => {
 });
 
 test('the example config is valid and equals the defaults', () => {
-  const text = readFileSync(join(RULES_DIR, 'sipwarden.example.yml'), 'utf8');
+  const text = readFileSync(join(RULES_DIR, '..', 'etc', 'sipwarden.example.yml'), 'utf8');
   const { config, errors } = validateConfig(parseYaml(text), { formats: FORMATS });
   expect(errors).toEqual([]);
   expect(config).toEqual(defaultConfig());
@@ -47,7 +49,9 @@ test('the defaults are the reference product defaults', () => {
 test('every error is reported at once', () => {
   const { errors } = validateConfig({ backend: 'pf', register: { maxFailures: 0 }, sip: { ports: [0] }, bogus: 1 });
   expect(errors).toHaveLength(4);
-  expect(errors).toContain('bogus: unknown key; use one of sip, register, invite, blocking, allowlist, sources, kernel, backend, stateDir, daemon, journal, notifications');
+  expect(errors).toContain(
+    'bogus: unknown key; use one of sip, register, invite, blocking, allowlist, sources, kernel, backend, stateDir, daemon, journal, notifications',
+  );
 });
 
 test('values given are kept, with canonical addresses', () => {

@@ -58,14 +58,32 @@ function notifier(c: Config, clock: ManualClock): Notifier {
 }
 
 function permanent(attacker: string, time: number): PermanentDecision {
-  return { type: 'permanent', time, target: attacker, attacker, kind: 'register', reason: 'more than 10 failed REGISTERs within a minute', strikes: 3, note: `Blocked permanently by sipwarden: 3 strikes (${attacker}).` };
+  return {
+    type: 'permanent',
+    time,
+    target: attacker,
+    attacker,
+    kind: 'register',
+    reason: 'more than 10 failed REGISTERs within a minute',
+    strikes: 3,
+    note: `Blocked permanently by sipwarden: 3 strikes (${attacker}).`,
+  };
 }
 
 function journalAttacks(attacker: string, time: number, n: number): void {
   const entries: JournalEntry[] = [];
   // Oldest first, as the daemon appends them; the newest carries the hostile User-Agent.
   for (let i = n - 1; i >= 0; i--) {
-    entries.push({ time: time - i * 1000, attacker, victim: '192.0.2.1', kind: 'register', userAgent: i === 0 ? UA : 'friendly-scanner', user: `${1000 + i}`, source: '/var/log/asterisk/messages', rule: 'asterisk.test' });
+    entries.push({
+      time: time - i * 1000,
+      attacker,
+      victim: '192.0.2.1',
+      kind: 'register',
+      userAgent: i === 0 ? UA : 'friendly-scanner',
+      user: `${1000 + i}`,
+      source: '/var/log/asterisk/messages',
+      rule: 'asterisk.test',
+    });
   }
   journal.append(entries);
 }

@@ -80,7 +80,10 @@ describe('sipwarden daemon (nft backend, in a namespace)', () => {
     await harness.stop('SIGKILL');
     await execa('ip', ['netns', 'exec', lab.pbx, 'nft', 'delete', 'table', 'inet', 'sipwarden'], { reject: false });
     await harness.start();
-    await waitFor('blocks restored', async () => (await setElements(lab, 'block4')).includes(ATTACKER4) && (await setElements(lab, 'deny4')).includes('203.0.113.7'));
+    await waitFor(
+      'blocks restored',
+      async () => (await setElements(lab, 'block4')).includes(ATTACKER4) && (await setElements(lab, 'deny4')).includes('203.0.113.7'),
+    );
     await sleep(500);
     expect(await journalTotal(harness)).toBe(before);
   });

@@ -62,7 +62,11 @@ async function startDaemon(extra: Record<string, unknown> = {}): Promise<DaemonH
   harness = h;
   await h.start();
   // The daemon's tcpdump has bound the group once the kernel lists it.
-  await waitFor(`NFLOG group ${group} bound`, async () => (await pbx('cat', ['/proc/net/netfilter/nfnetlink_log'])).split('\n').some((l) => l.trim().split(/\s+/)[0] === String(group)), 5000);
+  await waitFor(
+    `NFLOG group ${group} bound`,
+    async () => (await pbx('cat', ['/proc/net/netfilter/nfnetlink_log'])).split('\n').some((l) => l.trim().split(/\s+/)[0] === String(group)),
+    5000,
+  );
   return h;
 }
 
@@ -171,7 +175,9 @@ describe('Kamailio under attack from sipp', () => {
     const latency = watch.inSetAt - watch.lastFailureAt;
     const blocks = JSON.parse((await h.cli(['list', 'dynamic', '--json'])).stdout) as Array<{ target: string; since: number }>;
     const decided = (blocks.find((b) => b.target === ATTACKER4)?.since ?? 0) - watch.lastFailureAt;
-    figures.push(`REGISTER brute force (UDP/IPv4): failure ${MAX_FAILURES + 1} logged by Kamailio -> block decided ${decided} ms -> address seen in block4 by polling ${latency} ms`);
+    figures.push(
+      `REGISTER brute force (UDP/IPv4): failure ${MAX_FAILURES + 1} logged by Kamailio -> block decided ${decided} ms -> address seen in block4 by polling ${latency} ms`,
+    );
     expect(latency).toBeLessThan(1000);
 
     // Every REGISTER sipp sent either reached Kamailio before the block or was dropped by it.
@@ -180,7 +186,9 @@ describe('Kamailio under attack from sipp', () => {
     expect(reached).toBe(2 * (MAX_FAILURES + 1));
     expect(sent).toBe(reached + (calls - (MAX_FAILURES + 1)));
     expect((await counters())['block_drop']).toBe(sent - reached);
-    figures.push(`REGISTER brute force (UDP/IPv4): ${sent} REGISTERs sent, ${reached} reached Kamailio (${MAX_FAILURES + 1} guesses), ${sent - reached} dropped by the block`);
+    figures.push(
+      `REGISTER brute force (UDP/IPv4): ${sent} REGISTERs sent, ${reached} reached Kamailio (${MAX_FAILURES + 1} guesses), ${sent - reached} dropped by the block`,
+    );
 
     // The journal holds each failure with the victim and the user agent Kamailio logged.
     const entries = await journal(h, ['--kind', 'register', '--attacker', ATTACKER4]);
@@ -197,7 +205,16 @@ describe('Kamailio under attack from sipp', () => {
   test(`REGISTER brute force over TCP/IPv6: the /64 is blocked at failure ${MAX_FAILURES + 1}; nothing after reaches Kamailio`, async () => {
     await startDaemon();
     const calls = 8;
-    const run = await sipp(lab, { scenario: 'register-bruteforce', from: RANGE6_HOST, to: PBX6, transport: 'tcp', calls, rate: 4, userAgent: 'sipp-bruteforce', dir });
+    const run = await sipp(lab, {
+      scenario: 'register-bruteforce',
+      from: RANGE6_HOST,
+      to: PBX6,
+      transport: 'tcp',
+      calls,
+      rate: 4,
+      userAgent: 'sipp-bruteforce',
+      dir,
+    });
     expect(run.exitCode).toBe(1);
     expect(kamailio.failures(RANGE6_HOST)).toHaveLength(MAX_FAILURES + 1);
     expect(await inSet('blockprefix6', '2001:db8:bad::')).toBe(true);
@@ -215,11 +232,16 @@ describe('Kamailio under attack from sipp', () => {
     ]);
     await sleep(300);
     let dropped = 0;
-    for (const [family, run, from] of [['IPv4', v4, RANGE4_HOST], ['IPv6', v6, RANGE6_HOST]] as const) {
+    for (const [family, run, from] of [
+      ['IPv4', v4, RANGE4_HOST],
+      ['IPv6', v6, RANGE6_HOST],
+    ] as const) {
       const { sent, elapsedMs } = floodSpan(run);
       const reached = kamailio.received({ src: from, method: 'INVITE' }).length;
       const model = LIMIT.burst + Math.floor(elapsedMs / INTERVAL_MS);
-      figures.push(`UDP INVITE flood (${family}): ${sent} sent over ${elapsedMs.toFixed(0)} ms, ${reached} reached Kamailio; burst + elapsed/interval = ${LIMIT.burst} + ${(elapsedMs / INTERVAL_MS).toFixed(2)}`);
+      figures.push(
+        `UDP INVITE flood (${family}): ${sent} sent over ${elapsedMs.toFixed(0)} ms, ${reached} reached Kamailio; burst + elapsed/interval = ${LIMIT.burst} + ${(elapsedMs / INTERVAL_MS).toFixed(2)}`,
+      );
       expect(sent).toBe(100);
       expect(Math.abs(reached - model)).toBeLessThanOrEqual(1);
       dropped += sent - reached;
@@ -229,13 +251,17 @@ describe('Kamailio under attack from sipp', () => {
 
     await waitFor('both episodes journaled', async () => (await journal(h, ['--kind', 'ratelimit'])).length >= 2, 3000);
     const episodes = await journal(h, ['--kind', 'ratelimit']);
-    expect(episodes.map((e) => [e.attacker, e.victim, e.userAgent]).sort()).toEqual([
-      [RANGE6_HOST, PBX6, FLOOD_UA],
-      [RANGE4_HOST, PBX4, FLOOD_UA],
-    ].sort());
+    expect(episodes.map((e) => [e.attacker, e.victim, e.userAgent]).sort()).toEqual(
+      [
+        [RANGE6_HOST, PBX6, FLOOD_UA],
+        [RANGE4_HOST, PBX4, FLOOD_UA],
+      ].sort(),
+    );
     // As a user reads it.
     const text = await h.cli(['logs', '--kind', 'ratelimit']);
-    expect(text.stdout).toMatch(new RegExp(`${RANGE4_HOST.replace(/\./g, '\\.')}\\s+${PBX4.replace(/\./g, '\\.')}\\s+ratelimit\\s+${FLOOD_UA.replace(/\./g, '\\.')}`));
+    expect(text.stdout).toMatch(
+      new RegExp(`${RANGE4_HOST.replace(/\./g, '\\.')}\\s+${PBX4.replace(/\./g, '\\.')}\\s+ratelimit\\s+${FLOOD_UA.replace(/\./g, '\\.')}`),
+    );
     // A limited source is slowed, not blocked.
     expect(await setElements(lab, 'block4')).toEqual([]);
   });
@@ -279,10 +305,12 @@ describe('Kamailio under attack from sipp', () => {
     figures.push(`friendly-scanner (UDP/IPv4): first OPTIONS at Kamailio -> block decided from its NFLOG copy ${decided} ms`);
     expect(decided).toBeLessThan(100);
     const scans = await journal(h, ['--kind', 'scanner']);
-    expect(scans.map((e) => [e.attacker, e.victim, e.userAgent, e.source]).sort()).toEqual([
-      [SCANNER4, PBX4, 'friendly-scanner', `nflog:${nflogGroup}`],
-      [SCANNER6, PBX6, 'friendly-scanner', `nflog:${nflogGroup}`],
-    ].sort());
+    expect(scans.map((e) => [e.attacker, e.victim, e.userAgent, e.source]).sort()).toEqual(
+      [
+        [SCANNER4, PBX4, 'friendly-scanner', `nflog:${nflogGroup}`],
+        [SCANNER6, PBX6, 'friendly-scanner', `nflog:${nflogGroup}`],
+      ].sort(),
+    );
   });
 
   test('a third strike makes the block permanent with its note, and the alert mail reaches the SMTP server', async () => {
@@ -327,7 +355,9 @@ describe('Kamailio under attack from sipp', () => {
     const tcp = await sipp(lab, { scenario: 'invite-flood', from: OTHER4, to: PBX4, transport: 'tcp', calls: 100, rate: 50, userAgent: 'office-pbx', dir });
     await sleep(300);
     const lag = tcpLag(tcp, OTHER4);
-    figures.push(`TCP INVITE flood from an allowlisted address (control): ${floodSpan(tcp).sent} sent, ${lag.reached} reached; delay median ${lag.median} ms, max ${lag.max} ms`);
+    figures.push(
+      `TCP INVITE flood from an allowlisted address (control): ${floodSpan(tcp).sent} sent, ${lag.reached} reached; delay median ${lag.median} ms, max ${lag.max} ms`,
+    );
     expect(lag.reached).toBe(100);
     expect(lag.median).toBeLessThan(50);
     expect(await setElements(lab, 'block4')).toEqual([]);

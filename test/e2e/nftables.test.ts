@@ -7,7 +7,8 @@ import { enforcerSettings, EMPTY_STATE, type DesiredState } from '../../src/act/
 import { NftablesBackend } from '../../src/act/enforcer/nftables.js';
 import { execaRunner, type CommandRunner } from '../../src/act/enforcer/run.js';
 import { SipwardenError } from '../../src/model/errors.js';
-import { ATTACKER4, ATTACKER6, Lab, OTHER4, PBX4, PBX6, RANGE4_HOST, RANGE6_HOST, labsPerTest, sleep } from './helpers/lab.js';
+import type { Lab } from './helpers/lab.js';
+import { ATTACKER4, ATTACKER6, OTHER4, PBX4, PBX6, RANGE4_HOST, RANGE6_HOST, labsPerTest, sleep } from './helpers/lab.js';
 
 jest.setTimeout(60_000);
 
@@ -56,7 +57,10 @@ describe('INVITE limiter', () => {
     const l = await lab('refill');
     // 1/second: one token each second; burst 3. The second burst comes 1.3 s later, plus the
     // sender's start-up (under 0.7 s even on a loaded machine): exactly one token has come back.
-    const nft = backend(l, config((c) => (c.invite.rateLimit = { enabled: true, value: 1, unit: 'second', burst: 3 })));
+    const nft = backend(
+      l,
+      config((c) => (c.invite.rateLimit = { enabled: true, value: 1, unit: 'second', burst: 3 })),
+    );
     await nft.reconcile(EMPTY_STATE, Date.now());
     const listener = await l.listen();
     await l.send({ from: ATTACKER4, to: PBX4, count: 5 });
@@ -109,7 +113,10 @@ describe('INVITE limiter', () => {
 
   test('a full limiter set never means unlimited: the source it cannot take falls under the fallback limit', async () => {
     const l = await lab('full');
-    const nft = backend(l, config((c) => (c.kernel.setSizes.limiter = 1)));
+    const nft = backend(
+      l,
+      config((c) => (c.kernel.setSizes.limiter = 1)),
+    );
     await nft.reconcile(EMPTY_STATE, Date.now());
     const listener = await l.listen();
     await l.send({ from: ATTACKER4, to: PBX4, count: 1 });
@@ -122,7 +129,21 @@ describe('INVITE limiter', () => {
     const fill = await nft.fill();
     expect(fill.find((f) => f.name === 'limiter4')).toEqual({ name: 'limiter4', elements: 1, size: 1 });
     // The daemon's periodic check leaves the packet-filled sets out, and counts the blocks it holds.
-    await nft.apply([{ type: 'block', time: Date.now(), target: '2001:db8::/64', attacker: ATTACKER6, kind: 'register', until: Date.now() + 60_000, reason: 'test', strikes: 1 }], Date.now());
+    await nft.apply(
+      [
+        {
+          type: 'block',
+          time: Date.now(),
+          target: '2001:db8::/64',
+          attacker: ATTACKER6,
+          kind: 'register',
+          until: Date.now() + 60_000,
+          reason: 'test',
+          strikes: 1,
+        },
+      ],
+      Date.now(),
+    );
     const periodic = await nft.fill({ packetSets: false });
     expect(periodic.map((f) => f.name)).not.toContain('limiter4');
     expect(periodic.find((f) => f.name === 'blockprefix6')?.elements).toBe(1);
@@ -135,7 +156,10 @@ describe('blocks', () => {
     const nft = backend(l);
     const now = Date.now();
     await nft.reconcile(EMPTY_STATE, now);
-    await nft.apply([{ type: 'block', time: now, target: ATTACKER4, attacker: ATTACKER4, kind: 'register', until: now + 2000, reason: 'test', strikes: 1 }], now);
+    await nft.apply(
+      [{ type: 'block', time: now, target: ATTACKER4, attacker: ATTACKER4, kind: 'register', until: now + 2000, reason: 'test', strikes: 1 }],
+      now,
+    );
     let listener = await l.listen();
     await l.send({ from: ATTACKER4, to: PBX4, method: 'OPTIONS', count: 5 });
     await l.send({ from: OTHER4, to: PBX4, method: 'OPTIONS', count: 5 });
@@ -159,7 +183,10 @@ describe('blocks', () => {
     });
     const now = Date.now();
     await nft.reconcile(EMPTY_STATE, now);
-    await nft.apply([{ type: 'block', time: now, target: ATTACKER4, attacker: ATTACKER4, kind: 'register', until: Date.now() + 3000, reason: 'test', strikes: 1 }], Date.now());
+    await nft.apply(
+      [{ type: 'block', time: now, target: ATTACKER4, attacker: ATTACKER4, kind: 'register', until: Date.now() + 3000, reason: 'test', strikes: 1 }],
+      Date.now(),
+    );
     expect(scripts.at(-1)).toBe(`add element inet sipwarden block4 { ${ATTACKER4} }\n`);
     let listener = await l.listen();
     await l.send({ from: ATTACKER4, to: PBX4, method: 'OPTIONS', count: 5 });
@@ -188,14 +215,21 @@ describe('blocks', () => {
 
   test('blocks hold while another table accepts established traffic in an input chain', async () => {
     const l = await lab('ct');
-    await l.pbxRun('nft', ['-f', '-'], 'table inet other {\n chain input {\n  type filter hook input priority 0; policy accept;\n  ct state established,related accept\n }\n}\n');
+    await l.pbxRun(
+      'nft',
+      ['-f', '-'],
+      'table inet other {\n chain input {\n  type filter hook input priority 0; policy accept;\n  ct state established,related accept\n }\n}\n',
+    );
     const nft = backend(l);
     await nft.reconcile(EMPTY_STATE, Date.now());
     const listener = await l.listen(5060, true);
     await l.send({ from: ATTACKER4, to: PBX4, method: 'OPTIONS', count: 3 });
     const conntrack = await l.pbxRun('cat', ['/proc/net/nf_conntrack']).catch(() => '');
     const now = Date.now();
-    await nft.apply([{ type: 'block', time: now, target: ATTACKER4, attacker: ATTACKER4, kind: 'register', until: now + 60_000, reason: 't', strikes: 1 }], now);
+    await nft.apply(
+      [{ type: 'block', time: now, target: ATTACKER4, attacker: ATTACKER4, kind: 'register', until: now + 60_000, reason: 't', strikes: 1 }],
+      now,
+    );
     await l.send({ from: ATTACKER4, to: PBX4, method: 'OPTIONS', count: 3 });
     const counts = await listener.stop();
     expect(counts.sources[ATTACKER4]).toBe(3);
@@ -208,7 +242,16 @@ describe('blocks', () => {
     const nft = backend(l);
     const now = Date.now();
     await nft.reconcile(EMPTY_STATE, now);
-    const block = (target: string) => ({ type: 'block' as const, time: now, target, attacker: target, kind: 'register' as const, until: now + 60_000, reason: 't', strikes: 1 });
+    const block = (target: string) => ({
+      type: 'block' as const,
+      time: now,
+      target,
+      attacker: target,
+      kind: 'register' as const,
+      until: now + 60_000,
+      reason: 't',
+      strikes: 1,
+    });
     await nft.apply([block('203.0.113.0/24'), block('2001:db8:bad::/48')], now);
     await nft.apply([block('203.0.113.7'), block('2001:db8:bad:1::/64')], now);
     await nft.apply([{ type: 'permanent', time: now, target: '203.0.113.0/24', attacker: 'x', kind: 'register', reason: 't', strikes: 3, note: 'n' }], now);
@@ -226,7 +269,14 @@ describe('reconcile and teardown', () => {
     const l = await lab('reconcile');
     const nft = backend(l);
     const now = Date.now();
-    const state: DesiredState = { allow: ['192.0.2.0/24'], deny: ['203.0.113.0/24'], dynamic: [{ target: ATTACKER4, until: now + 600_000 }, { target: '2001:db8:bad::/64', until: now + 300_000 }] };
+    const state: DesiredState = {
+      allow: ['192.0.2.0/24'],
+      deny: ['203.0.113.0/24'],
+      dynamic: [
+        { target: ATTACKER4, until: now + 600_000 },
+        { target: '2001:db8:bad::/64', until: now + 300_000 },
+      ],
+    };
     expect((await nft.reconcile(state, now)).rebuilt).toBe(true);
     expect(await nft.reconcile(state, now)).toMatchObject({ rebuilt: false, transactions: 0 });
     await l.pbxRun('nft', ['flush', 'ruleset']);
@@ -255,9 +305,25 @@ describe('reconcile and teardown', () => {
     };
     const nft = new NftablesBackend({ settings: enforcerSettings(config()), netns: l.pbx, runner });
     const now = Date.now();
-    const state: DesiredState = { allow: [], deny: [], dynamic: [{ target: ATTACKER4, until: now + 600_000 }, { target: '2001:db8:bad::/64', until: now + 600_000 }] };
+    const state: DesiredState = {
+      allow: [],
+      deny: [],
+      dynamic: [
+        { target: ATTACKER4, until: now + 600_000 },
+        { target: '2001:db8:bad::/64', until: now + 600_000 },
+      ],
+    };
     await nft.reconcile(state, now);
-    const block = { type: 'block' as const, time: now, target: OTHER4, attacker: OTHER4, kind: 'register' as const, until: now + 600_000, reason: 'test', strikes: 1 };
+    const block = {
+      type: 'block' as const,
+      time: now,
+      target: OTHER4,
+      attacker: OTHER4,
+      kind: 'register' as const,
+      until: now + 600_000,
+      reason: 'test',
+      strikes: 1,
+    };
     const grown: DesiredState = { ...state, dynamic: [...state.dynamic, { target: OTHER4, until: now + 600_000 }] };
     failNext = true;
     await expect(nft.apply([block], now)).rejects.toThrow(SipwardenError);
@@ -270,7 +336,7 @@ describe('reconcile and teardown', () => {
     expect(await l.pbxRun('nft', ['list', 'set', 'inet', 'sipwarden', 'blockprefix6'])).toContain('2001:db8:bad::');
   });
 
-  test('teardown removes only sipwarden\'s table', async () => {
+  test("teardown removes only sipwarden's table", async () => {
     const l = await lab('teardown');
     await l.pbxRun('nft', ['-f', '-'], 'table ip unrelated {\n chain c {\n  type filter hook input priority 0; policy accept;\n  counter\n }\n}\n');
     const nft = backend(l);
@@ -303,7 +369,9 @@ describe('clear errors', () => {
   test('a missing nft program', async () => {
     const l = await lab('missing');
     const nft = new NftablesBackend({ settings: enforcerSettings(config()), netns: l.pbx, nft: '/nonexistent/nft' });
-    await expect(nft.reconcile(EMPTY_STATE, Date.now())).rejects.toThrow(/nftables: the \/nonexistent\/nft program was not found; install it \(apt-get install nftables\)/);
+    await expect(nft.reconcile(EMPTY_STATE, Date.now())).rejects.toThrow(
+      /nftables: the \/nonexistent\/nft program was not found; install it \(apt-get install nftables\)/,
+    );
   });
 
   test('no privileges: an error saying so, and nothing applied', async () => {

@@ -20,7 +20,8 @@ export function reportEntries(): JournalEntry[] {
   // Hour 01: 30 failed REGISTERs from one address.
   for (let i = 0; i < 30; i++) entries.push(entry(DAY0 + HOUR + i * 60_000, '198.51.100.7', 'register', { user: `10${i}`, userAgent: 'friendly-scanner' }));
   // Hour 02: a scanner whose newest User-Agent tries markup and a header.
-  for (let i = 0; i < 5; i++) entries.push(entry(DAY0 + 2 * HOUR + i * 60_000, '198.51.100.8', 'scanner', { userAgent: i === 4 ? EVIL_UA : 'sipvicious', user: '<b>admin</b>' }));
+  for (let i = 0; i < 5; i++)
+    entries.push(entry(DAY0 + 2 * HOUR + i * 60_000, '198.51.100.8', 'scanner', { userAgent: i === 4 ? EVIL_UA : 'sipvicious', user: '<b>admin</b>' }));
   // Hour 03: two addresses of one IPv6 /64, 4 INVITEs each.
   for (let i = 0; i < 4; i++) {
     entries.push(entry(DAY0 + 3 * HOUR + i * 1000, '2001:db8:1::5', 'invite'));

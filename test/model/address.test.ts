@@ -109,7 +109,7 @@ describe('targetKey', () => {
     const texts = new Set<string>();
     for (let n = 0; n < 5000; n++) {
       const v4 = `${next() % 256}.${next() % 4}.${next() % 256}.${next() % 3}`;
-      const bytes = Uint8Array.from({ length: 16 }, (_, i) => (i < 2 ? [0x20, 0x01][i] as number : next() % 3 === 0 ? next() % 256 : 0));
+      const bytes = Uint8Array.from({ length: 16 }, (_, i) => (i < 2 ? ([0x20, 0x01][i] as number) : next() % 3 === 0 ? next() % 256 : 0));
       const v6 = formatV6Bytes(bytes);
       const prefix = [48, 56, 64, 128][next() % 4] as number;
       for (const target of [blockTarget(v4, prefix), blockTarget(v6, prefix), formatCidr(parseCidr(`${v4}/${[8, 24, 32][next() % 3] as number}`)!)]) {

@@ -37,7 +37,12 @@ describe('NFLOG + IP + SIP', () => {
     expect(nflog?.prefix).toBe('sipwarden-ratelimit: ');
     const packet = parseIpPacket(nflog!.packet);
     expect(packet).toMatchObject({ family: 4, source: '198.51.100.2', destination: '198.51.100.1', protocol: 'udp', sourcePort: 5080, destinationPort: 5060 });
-    expect(parseSipRequest(packet!.payload)).toEqual({ method: 'INVITE', requestUri: 'sip:0044123456@198.51.100.1', user: '1001', userAgent: 'friendly-scanner' });
+    expect(parseSipRequest(packet!.payload)).toEqual({
+      method: 'INVITE',
+      requestUri: 'sip:0044123456@198.51.100.1',
+      user: '1001',
+      userAgent: 'friendly-scanner',
+    });
   });
 
   test('IPv6 over TCP, compact headers, REGISTER names the To user', () => {

@@ -20,7 +20,10 @@ test('a good rule file compiles and parses its lines', () => {
   if (!result.ok) throw new Error(result.errors.join('\n'));
   const parser = new LineParser([result.ruleSet], { kernelPrefixes: [], time: TIME });
   const outcome = parser.parse('2024-01-15T10:00:00Z examplepbx[1]: REGISTER rejected src=198.51.100.8:5060 user="x src=203.0.113.9:5060"', 'f', 0);
-  expect(outcome).toMatchObject({ type: 'event', event: { kind: 'register', attacker: '198.51.100.8', user: 'x src=203.0.113.9:5060', time: Date.UTC(2024, 0, 15, 10) } });
+  expect(outcome).toMatchObject({
+    type: 'event',
+    event: { kind: 'register', attacker: '198.51.100.8', user: 'x src=203.0.113.9:5060', time: Date.UTC(2024, 0, 15, 10) },
+  });
   expect(parser.parse('2024-01-15T10:00:00Z examplepbx[1]: all fine', 'f', 0)).toEqual({ type: 'unmatched' });
 });
 

@@ -7,7 +7,9 @@ import { defaultConfig } from '../../src/config/index.js';
 import type { AttackEvent } from '../../src/model/event.js';
 import { fixtureFiles, readFixture, RULES_DIR, type FixtureLine } from '../helpers/fixtures.js';
 
-const ruleFiles = readdirSync(RULES_DIR).filter((n) => n.endsWith('.yml') && !n.startsWith('sipwarden.')).sort();
+const ruleFiles = readdirSync(RULES_DIR)
+  .filter((n) => n.endsWith('.yml') && !n.startsWith('sipwarden.'))
+  .sort();
 const TIME = { now: Date.UTC(2024, 11, 31), bootTime: Date.UTC(2024, 0, 1) };
 
 function outcome(parser: LineParser, line: FixtureLine): AttackEvent | null {
@@ -32,41 +34,42 @@ test('there are rule files', () => {
   expect(ruleFiles.length).toBeGreaterThan(0);
 });
 
-for (const fileName of ruleFiles) describe(fileName, () => {
-  const format = fileName.slice(0, -4);
-  const compiled = compileRuleFile(readFileSync(join(RULES_DIR, fileName), 'utf8'), `rules/${fileName}`);
+for (const fileName of ruleFiles)
+  describe(fileName, () => {
+    const format = fileName.slice(0, -4);
+    const compiled = compileRuleFile(readFileSync(join(RULES_DIR, fileName), 'utf8'), `rules/${fileName}`);
 
-  test('compiles', () => {
-    expect(compiled.ok ? [] : compiled.errors).toEqual([]);
-  });
-  if (!compiled.ok) return;
-  const ruleSet = compiled.ruleSet;
-  const parser = new LineParser([ruleSet], { kernelPrefixes: defaultConfig().kernel.prefixes, time: TIME });
-  const files = fixtureFiles(format);
-  const read = files.map((f) => readFixture(f));
-  const lines = read.flatMap((r) => r.lines);
+    test('compiles', () => {
+      expect(compiled.ok ? [] : compiled.errors).toEqual([]);
+    });
+    if (!compiled.ok) return;
+    const ruleSet = compiled.ruleSet;
+    const parser = new LineParser([ruleSet], { kernelPrefixes: defaultConfig().kernel.prefixes, time: TIME });
+    const files = fixtureFiles(format);
+    const read = files.map((f) => readFixture(f));
+    const lines = read.flatMap((r) => r.lines);
 
-  test('has a fixture folder with log lines', () => {
-    expect(files.length).toBeGreaterThan(0);
-    expect(lines.length).toBeGreaterThan(0);
-  });
+    test('has a fixture folder with log lines', () => {
+      expect(files.length).toBeGreaterThan(0);
+      expect(lines.length).toBeGreaterThan(0);
+    });
 
-  test('every log line has an expectation', () => {
-    expect(read.flatMap((r) => r.problems).map((p) => `${basename(p.file)}:${p.lineNumber}: ${p.problem}`)).toEqual([]);
-  });
+    test('every log line has an expectation', () => {
+      expect(read.flatMap((r) => r.problems).map((p) => `${basename(p.file)}:${p.lineNumber}: ${p.problem}`)).toEqual([]);
+    });
 
-  test('every rule matches at least one fixture line', () => {
-    const used = new Set<string>();
+    test('every rule matches at least one fixture line', () => {
+      const used = new Set<string>();
+      for (const line of lines) {
+        const result = parser.parse(line.text, 'fixture', 0);
+        if (result.type === 'event') used.add(result.event.rule);
+      }
+      expect(ruleSet.rules.map((r) => r.id).filter((id) => !used.has(id))).toEqual([]);
+    });
+
     for (const line of lines) {
-      const result = parser.parse(line.text, 'fixture', 0);
-      if (result.type === 'event') used.add(result.event.rule);
+      const name = `${basename(line.file)}:${line.lineNumber}${line.gap === null ? '' : ` (gap: ${line.gap})`}`;
+      if (line.gap === null) test(name, () => check(parser, line));
+      else test.failing(name, () => check(parser, line));
     }
-    expect(ruleSet.rules.map((r) => r.id).filter((id) => !used.has(id))).toEqual([]);
   });
-
-  for (const line of lines) {
-    const name = `${basename(line.file)}:${line.lineNumber}${line.gap === null ? '' : ` (gap: ${line.gap})`}`;
-    if (line.gap === null) test(name, () => check(parser, line));
-    else test.failing(name, () => check(parser, line));
-  }
-});

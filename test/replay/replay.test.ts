@@ -52,7 +52,8 @@ describe('parse workers', () => {
   test('several chunks, several files, lines without a stamp: as in one thread', async () => {
     const notice = readFileSync(join(FIXTURES_DIR, 'replay', 'asterisk-notice-and-security', 'input.log'), 'utf8');
     // Journal-export lines carry no stamp: their time is the previous event's, across chunks too.
-    const bare = "pbx asterisk[1234]: NOTICE[2417] chan_sip.c: Registration from '\"100\"<sip:100@192.0.2.10>' failed for '203.0.113.77:5060' - Wrong password\n";
+    const bare =
+      "pbx asterisk[1234]: NOTICE[2417] chan_sip.c: Registration from '\"100\"<sip:100@192.0.2.10>' failed for '203.0.113.77:5060' - Wrong password\n";
     const big = join(dir, 'big.log');
     const parts: string[] = [];
     let size = 0;
@@ -81,7 +82,8 @@ describe('parse workers', () => {
 
   test('malformed lines are counted the same', async () => {
     const file = join(dir, 'junk.log');
-    const attack = "[2024-01-15 10:23:45] NOTICE[2417] chan_sip.c: Registration from '\"100\"<sip:100@192.0.2.10>' failed for '198.51.100.8:5060' - Wrong password\n";
+    const attack =
+      "[2024-01-15 10:23:45] NOTICE[2417] chan_sip.c: Registration from '\"100\"<sip:100@192.0.2.10>' failed for '198.51.100.8:5060' - Wrong password\n";
     writeFileSync(
       file,
       Buffer.concat([
@@ -113,9 +115,10 @@ describe('parse workers', () => {
   });
 });
 
-test('replay waits for afterChunk after each chunk, before the next chunk\'s events', async () => {
+test("replay waits for afterChunk after each chunk, before the next chunk's events", async () => {
   const file = join(dir, 'two-chunks.log');
-  const line = "[2024-01-15 10:23:45] NOTICE[2417] chan_sip.c: Registration from '\"100\"<sip:100@192.0.2.10>' failed for '198.51.100.8:5060' - Wrong password\n";
+  const line =
+    "[2024-01-15 10:23:45] NOTICE[2417] chan_sip.c: Registration from '\"100\"<sip:100@192.0.2.10>' failed for '198.51.100.8:5060' - Wrong password\n";
   writeFileSync(file, line.repeat(Math.ceil((6 * 1024 * 1024) / line.length)));
   const seen: string[] = [];
   let events = 0;
@@ -146,7 +149,7 @@ test('workers only pay for large inputs on machines with cores to spare', () => 
   expect(parseWorkersFor(200 * 1024 * 1024, 64)).toBe(3);
 });
 
-test("the summary lists rules and kinds in the order the log first has them", async () => {
+test('the summary lists rules and kinds in the order the log first has them', async () => {
   const log = join(dir, 'order.log');
   writeFileSync(
     log,

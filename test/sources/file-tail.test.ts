@@ -63,7 +63,10 @@ async function waitFor<T>(observe: () => T, check: (value: T) => boolean, timeou
 
 /** Waits for exactly `expected`, then a few poll periods more to catch duplicates arriving late. */
 async function expectLines(f: Followed, expected: string[]): Promise<number> {
-  const took = await waitFor(() => f.lines.length, (n) => n >= expected.length);
+  const took = await waitFor(
+    () => f.lines.length,
+    (n) => n >= expected.length,
+  );
   await sleep(150);
   expect(f.lines).toEqual(expected);
   expect(f.errors).toEqual([]);
@@ -78,7 +81,13 @@ test('appended lines arrive through fs.watch within tens of ms, one batch per re
   for (let i = 0; i < 5; i++) {
     const before = f.lines.length;
     appendFileSync(log, `line ${i}a\nline ${i}b\n`);
-    latencies.push(await waitFor(() => f.lines.length, (n) => n >= before + 2, 2000));
+    latencies.push(
+      await waitFor(
+        () => f.lines.length,
+        (n) => n >= before + 2,
+        2000,
+      ),
+    );
   }
   expect(f.lines).toEqual(Array.from({ length: 5 }, (_, i) => [`line ${i}a`, `line ${i}b`]).flat());
   expect(f.batches.every((b) => b.length === 2)).toBe(true);
@@ -91,7 +100,10 @@ test('a partial line waits for its newline; CRLF loses its \\r; the position sta
   writeFileSync(log, '');
   const f = await follow();
   appendFileSync(log, 'first\nhal');
-  await waitFor(() => f.lines, (l) => l.length === 1);
+  await waitFor(
+    () => f.lines,
+    (l) => l.length === 1,
+  );
   await sleep(150);
   expect(f.lines).toEqual(['first']);
   expect(f.follower.position().offset).toBe(6);
@@ -104,7 +116,10 @@ test('rename rotation: lines written to the old file after the rename come first
   writeFileSync(log, '');
   const f = await follow();
   appendFileSync(log, 'a1\na2\n');
-  await waitFor(() => f.lines.length, (n) => n === 2);
+  await waitFor(
+    () => f.lines.length,
+    (n) => n === 2,
+  );
   renameSync(log, `${log}.1`);
   appendFileSync(`${log}.1`, 'old after rename\n');
   writeFileSync(log, 'new1\n');
@@ -124,7 +139,10 @@ test('rename rotation: while the new file is empty the old one is still read (wr
   writeFileSync(log, '');
   await sleep(200); // the follower has seen the empty new file by now
   appendFileSync(`${log}.1`, 'late to old\n');
-  await waitFor(() => f.lines.length, (n) => n === 1);
+  await waitFor(
+    () => f.lines.length,
+    (n) => n === 1,
+  );
   appendFileSync(`${log}.1`, 'later to old\n');
   appendFileSync(log, 'first in new\n');
   await expectLines(f, ['late to old', 'later to old', 'first in new']);
@@ -135,7 +153,10 @@ test('copytruncate: lines written right after the truncation are not lost', asyn
   writeFileSync(log, '');
   const f = await follow();
   appendFileSync(log, 'before 1\nbefore 2\n');
-  await waitFor(() => f.lines.length, (n) => n === 2);
+  await waitFor(
+    () => f.lines.length,
+    (n) => n === 2,
+  );
   copyFileSync(log, `${log}.1`);
   truncateSync(log, 0);
   appendFileSync(log, 'after 1\n');
@@ -149,7 +170,10 @@ test('copytruncate: a file truncated and regrown past the offset before we look 
   writeFileSync(log, '');
   const f = await follow();
   appendFileSync(log, 'short\n');
-  await waitFor(() => f.lines.length, (n) => n === 1);
+  await waitFor(
+    () => f.lines.length,
+    (n) => n === 1,
+  );
   // Same tick: the follower only sees the end state, bigger than its offset of 6.
   truncateSync(log, 0);
   appendFileSync(log, 'a longer line after truncation\nand another\n');
@@ -177,7 +201,10 @@ test('resume after stop: lines written while stopped arrive once, none twice', a
   writeFileSync(log, 'old\n');
   const first = await follow();
   appendFileSync(log, 'a\nb\npart');
-  await waitFor(() => first.lines.length, (n) => n === 2);
+  await waitFor(
+    () => first.lines.length,
+    (n) => n === 2,
+  );
   await first.follower.stop();
   const saved = first.follower.position();
   expect(saved.offset).toBe('old\na\nb\n'.length);
@@ -225,7 +252,10 @@ test('a 1 MB line is cut to maxLineBytes and the following lines still arrive', 
   appendFileSync(log, 'x'.repeat(600_000));
   await sleep(100); // half of it read already: the skip carries across reads
   appendFileSync(log, `${'x'.repeat(448_576)}\nafter 1\nafter 2\n`);
-  await waitFor(() => f.lines.length, (n) => n >= 3);
+  await waitFor(
+    () => f.lines.length,
+    (n) => n >= 3,
+  );
   await sleep(100);
   expect(f.lines.map((l) => l.length)).toEqual([65536, 7, 7]);
   expect(f.lines.slice(1)).toEqual(['after 1', 'after 2']);

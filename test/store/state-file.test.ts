@@ -61,7 +61,16 @@ test('decisions, expiry and hand edits', () => {
 
 test('recording blocks finds existing entries through pushes made elsewhere and replaced lists', () => {
   const s = openStateFile(dir).data;
-  const block = (target: string, until: number) => ({ type: 'block' as const, time: 0, target, attacker: target, kind: 'register' as const, until, reason: 'r', strikes: 1 });
+  const block = (target: string, until: number) => ({
+    type: 'block' as const,
+    time: 0,
+    target,
+    attacker: target,
+    kind: 'register' as const,
+    until,
+    reason: 'r',
+    strikes: 1,
+  });
   recordDecisions(s, [block('a', 100), block('b', 100)]);
   // A push that is not recordDecisions' own (as blockByHand does after replacing the list).
   s.dynamic.push({ target: 'c', since: 0, until: 100, reason: 'hand', by: 'admin', strikes: 0 });

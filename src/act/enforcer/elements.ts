@@ -175,11 +175,9 @@ export class HeldElements {
   readonly elements: ElementMap;
   /** Prefix lengths each interval set holds (expired ones included, which only ever errs towards a full diff). */
   private readonly lengths = new Map<string, Set<number>>();
-  private readonly intervalSets: ReadonlySet<string>;
 
   constructor(elements: ElementMap, intervalSets: ReadonlySet<string>) {
     this.elements = elements;
-    this.intervalSets = intervalSets;
     for (const set of intervalSets) for (const value of elements.get(set)?.keys() ?? []) this.noteLength(set, lengthOf(value));
   }
 

@@ -70,10 +70,7 @@ export function ipsetFullScript(settings: EnforcerSettings, elements: ElementMap
 /** Element changes; `-exist` makes an existing add (it refreshes the timeout) and a missing delete no error. */
 export function ipsetChangeScript(diff: ElementDiff, now: number): string {
   const removals: ElementChange[] = [...diff.superseded, ...diff.remove];
-  const lines = [
-    ...removals.map((c) => `del ${c.set} ${c.value} -exist`),
-    ...[...diff.refresh, ...diff.add].map((c) => addLine(c.set, c.value, c.until, now)),
-  ];
+  const lines = [...removals.map((c) => `del ${c.set} ${c.value} -exist`), ...[...diff.refresh, ...diff.add].map((c) => addLine(c.set, c.value, c.until, now))];
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 

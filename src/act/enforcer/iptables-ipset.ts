@@ -1,13 +1,6 @@
 // The iptables + ipset backend: sets through `ipset restore`, rules through `iptables-restore --noflush`.
 import type { Decision } from '../../model/decision.js';
-import {
-  applyDecisions,
-  type ApplyResult,
-  type DesiredState,
-  type EnforcerBackend,
-  type EnforcerSettings,
-  type ReconcileResult,
-} from './backend.js';
+import { applyDecisions, type ApplyResult, type DesiredState, type EnforcerBackend, type EnforcerSettings, type ReconcileResult } from './backend.js';
 import { desiredElements, diffElements, type ElementMap } from './elements.js';
 import {
   CHAIN,
@@ -35,7 +28,8 @@ const help = (tool: string, packageName: string): ToolHelp => ({
   tool,
   packageName,
   kernelHint: 'load the ip_tables/ip_set modules or use a kernel with netfilter, or choose backend: nftables',
-  featureHint: 'The ruleset uses the set, string, hashlimit, recent, multiport and comment matches; load their modules (xt_set, xt_string, xt_hashlimit, xt_recent)',
+  featureHint:
+    'The ruleset uses the set, string, hashlimit, recent, multiport and comment matches; load their modules (xt_set, xt_string, xt_hashlimit, xt_recent)',
 });
 const IPSET = help('ipset', 'ipset');
 const RESTORE: Record<4 | 6, ToolHelp> = { 4: help('iptables-restore', 'iptables'), 6: help('ip6tables-restore', 'iptables') };

@@ -226,7 +226,8 @@ export function nftStructure(settings: EnforcerSettings): NftStructure {
   lines.push(`table ${TABLE} {`);
   for (const counter of counters) lines.push(`\tcounter ${counter} { }`);
   if (limitDeclaration !== '') lines.push(limitDeclaration);
-  if (settings.evidence === 'nflog' && settings.ports.length > 0) lines.push(`\tlimit probe_budget { rate ${PROBE_BUDGET}/second burst ${PROBE_BUDGET} packets }`);
+  if (settings.evidence === 'nflog' && settings.ports.length > 0)
+    lines.push(`\tlimit probe_budget { rate ${PROBE_BUDGET}/second burst ${PROBE_BUDGET} packets }`);
   lines.push(...declarations);
   for (const chain of chains) {
     lines.push(`\tchain ${chain.name} {`);
@@ -300,7 +301,13 @@ function addAll(elements: ElementMap, timeouts: TimeoutStyle): string[] {
 export function nftFullScript(settings: EnforcerSettings, elements: ElementMap, now: number): string {
   const structure = nftStructure(settings);
   // `table` then `delete table` makes the load work whether or not the table exists.
-  return [`table ${TABLE}`, `delete table ${TABLE}`, structure.text, ...addAll(elements, { written: true, now, setTimeoutMs: settings.blockTimeoutMs }), ''].join('\n');
+  return [
+    `table ${TABLE}`,
+    `delete table ${TABLE}`,
+    structure.text,
+    ...addAll(elements, { written: true, now, setTimeoutMs: settings.blockTimeoutMs }),
+    '',
+  ].join('\n');
 }
 
 /** What a set holds once a change is made: every element, for rewriting the set whole. */
@@ -343,7 +350,14 @@ export function nftChangeScript(diff: ElementDiff, now: number, options: ChangeS
   const hashRefresh = refresh.filter((c) => !intervalSets.has(c.set));
   const rewritten = [...rewrite].flatMap((set) => {
     const values = contents?.(set) ?? new Map<string, number | null>();
-    return [`flush set ${TABLE} ${set}`, ...elementLines('add', [...values].map(([value, until]) => ({ set, value, until })), timeouts)];
+    return [
+      `flush set ${TABLE} ${set}`,
+      ...elementLines(
+        'add',
+        [...values].map(([value, until]) => ({ set, value, until })),
+        timeouts,
+      ),
+    ];
   });
   const lines = [
     ...rewritten,

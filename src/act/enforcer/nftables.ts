@@ -45,7 +45,8 @@ const HELP: ToolHelp = {
   tool: 'nft',
   packageName: 'nftables',
   kernelHint: 'load nf_tables (modprobe nf_tables) or use a kernel built with CONFIG_NF_TABLES, or choose backend: iptables',
-  featureHint: 'The INVITE limiter matches payload after the transport header, which needs Linux 5.16 or later; turn invite.rateLimit off or use backend: iptables',
+  featureHint:
+    'The INVITE limiter matches payload after the transport header, which needs Linux 5.16 or later; turn invite.rateLimit off or use backend: iptables',
 };
 
 /** `nft -j` gives whole seconds of expiry, read while nft starts up: differences within this are not refreshed. */
@@ -293,9 +294,13 @@ export class NftablesBackend implements EnforcerBackend {
     now: number,
   ): Promise<ApplyResult> {
     const { diff } = staged;
-    let script = '';
+    let script: string;
     try {
-      script = nftChangeScript(diff, Math.max(now, Date.now()), this.scriptOptions((set) => held.liveValues(set, now)));
+      script = nftChangeScript(
+        diff,
+        Math.max(now, Date.now()),
+        this.scriptOptions((set) => held.liveValues(set, now)),
+      );
       const repaired = script === '' ? null : await this.applyTransaction(script, decisions, () => applyDecisions(desired, decisions), now);
       if (repaired !== null) return repaired;
     } catch (error) {
@@ -327,7 +332,12 @@ export class NftablesBackend implements EnforcerBackend {
     }
     this.desired = next;
     if (script !== '') this.held = new HeldElements(elements, NFT_INTERVAL_SETS);
-    return { transactions: script === '' ? 0 : 1, added: diff.add.length, removed: diff.remove.length + diff.superseded.length, refreshed: diff.refresh.length };
+    return {
+      transactions: script === '' ? 0 : 1,
+      added: diff.add.length,
+      removed: diff.remove.length + diff.superseded.length,
+      refreshed: diff.refresh.length,
+    };
   }
 
   /**

@@ -16,7 +16,6 @@ export interface Range {
   bits: string | null;
 }
 
-
 /** The 32 bits of a dotted quad already matched by DOTTED_QUAD, unsigned. */
 function ipv4Bits(text: string): number {
   return dottedQuadBits(text) >>> 0;
@@ -201,10 +200,7 @@ function hexGroups(network: string): string {
 function bitsOf(range: Range): string {
   if (range.bits === null) {
     const { family, network } = range.cidr;
-    range.bits =
-      family === 4
-        ? ipv4Bits(network).toString(16).padStart(8, '0')
-        : hexGroups(network);
+    range.bits = family === 4 ? ipv4Bits(network).toString(16).padStart(8, '0') : hexGroups(network);
   }
   return range.bits;
 }

@@ -77,11 +77,10 @@ export function kernelError(help: ToolHelp, what: string, result: CommandResult,
     return new SipwardenError('KERNEL', `${help.backend}: cannot run ${help.tool}: ${result.spawnError}`, { cause });
   }
   if (/Operation not permitted|Permission denied|you must be root/i.test(stderr)) {
-    return new SipwardenError(
-      'KERNEL',
-      `${help.backend}: not permitted to change the firewall (${what}); run sipwarden as root or with CAP_NET_ADMIN`,
-      { cause, details: [firstLines(stderr, 3)] },
-    );
+    return new SipwardenError('KERNEL', `${help.backend}: not permitted to change the firewall (${what}); run sipwarden as root or with CAP_NET_ADMIN`, {
+      cause,
+      details: [firstLines(stderr, 3)],
+    });
   }
   if (/Protocol not supported|Address family not supported|can't initialize|Kernel error received: Protocol/i.test(stderr)) {
     return new SipwardenError('KERNEL', `${help.backend}: the kernel does not support it (${what}); ${help.kernelHint}`, {
@@ -90,11 +89,10 @@ export function kernelError(help: ToolHelp, what: string, result: CommandResult,
     });
   }
   if (/Too many open files in system|set is full|Hash is full/i.test(stderr)) {
-    return new SipwardenError(
-      'KERNEL',
-      `${help.backend}: a set is full (${what}); nothing was changed. Raise kernel.setSizes in the config`,
-      { cause, details: [firstLines(stderr, 3)] },
-    );
+    return new SipwardenError('KERNEL', `${help.backend}: a set is full (${what}); nothing was changed. Raise kernel.setSizes in the config`, {
+      cause,
+      details: [firstLines(stderr, 3)],
+    });
   }
   if (/Operation not supported|No such file or directory.*(match|target)|Couldn't load (match|target)/i.test(stderr)) {
     return new SipwardenError('KERNEL', `${help.backend}: the kernel lacks a feature the ruleset uses (${what}); nothing was changed. ${help.featureHint}`, {
@@ -105,6 +103,9 @@ export function kernelError(help: ToolHelp, what: string, result: CommandResult,
   const lines = script === undefined ? 0 : script.split('\n').filter((l) => l !== '').length;
   const line = errorLine(stderr);
   const where = line === null ? '' : `, first error at line ${line}`;
-  const summary = script === undefined ? `${what} failed (exit ${String(result.exitCode)})` : `transaction of ${lines} lines rejected (exit ${String(result.exitCode)})${where}`;
+  const summary =
+    script === undefined
+      ? `${what} failed (exit ${String(result.exitCode)})`
+      : `transaction of ${lines} lines rejected (exit ${String(result.exitCode)})${where}`;
   return new SipwardenError('KERNEL', `${help.backend}: ${summary}: ${firstLines(stderr, 3)}`, { cause });
 }

@@ -2,7 +2,17 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeIndexRecord, entryToLine, INDEX_RECORD_SIZE, lineToEntry, type JournalEntry } from './entry.js';
-import { planQuery, summarize, topAttackers, type AttackerSummary, type EntryLocation, type IndexedSegment, type JournalQuery, type SummaryPlan, type SummaryQuery } from './query.js';
+import {
+  planQuery,
+  summarize,
+  topAttackers,
+  type AttackerSummary,
+  type EntryLocation,
+  type IndexedSegment,
+  type JournalQuery,
+  type SummaryPlan,
+  type SummaryQuery,
+} from './query.js';
 
 export interface JournalPage {
   total: number;
@@ -266,4 +276,3 @@ export class Journal {
     this.fds.clear();
   }
 }
-

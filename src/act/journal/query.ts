@@ -261,7 +261,13 @@ export function summarize(segments: readonly IndexedSegment[], query: SummaryQue
       const bucket = Math.floor((time - bucketStart) / bucketMs);
       buckets[bucket] = (buckets[bucket] as number) + 1;
       // The address's 4 words at byte 24, little-endian as stored; IPv4 leaves the last three zero.
-      const i = table.lookup(index[at + 21] as number, view.getInt32(at + 24, true), view.getInt32(at + 28, true), view.getInt32(at + 32, true), view.getInt32(at + 36, true));
+      const i = table.lookup(
+        index[at + 21] as number,
+        view.getInt32(at + 24, true),
+        view.getInt32(at + 28, true),
+        view.getInt32(at + 32, true),
+        view.getInt32(at + 36, true),
+      );
       if (i >= count.length) ({ count, first, last, kinds, segment, record } = columns);
       count[i] = (count[i] as number) + 1;
       if (kind < EVENT_KIND_COUNT) kinds[i * EVENT_KIND_COUNT + kind] = (kinds[i * EVENT_KIND_COUNT + kind] as number) + 1;
@@ -298,7 +304,12 @@ export function summarize(segments: readonly IndexedSegment[], query: SummaryQue
       byKind: [...columns.kinds.subarray(i * EVENT_KIND_COUNT, i * EVENT_KIND_COUNT + EVENT_KIND_COUNT)],
       first: columns.first[i] as number,
       last: columns.last[i] as number,
-      newest: { segment: segment.name, offset: segment.index.readDoubleLE(at + 8), length: segment.index.readUInt32LE(at + 16), time: columns.last[i] as number },
+      newest: {
+        segment: segment.name,
+        offset: segment.index.readDoubleLE(at + 8),
+        length: segment.index.readUInt32LE(at + 16),
+        time: columns.last[i] as number,
+      },
     };
   });
   return { total, byKind, buckets, bucketStart, attackers: columns.size, top };

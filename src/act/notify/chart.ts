@@ -76,7 +76,9 @@ export function svgChart(buckets: readonly ChartBucket[], bucketMs: number): str
     const h = max === 0 ? 0 : (b.count / max) * plotHeight;
     const y = top + plotHeight - h;
     const title = escapeHtml(`${isoMinute(b.start)}: ${count(b.count)} attack${b.count === 1 ? '' : 's'}`);
-    parts.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${h.toFixed(1)}" fill="#c0392b"><title>${title}</title></rect>`);
+    parts.push(
+      `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${h.toFixed(1)}" fill="#c0392b"><title>${title}</title></rect>`,
+    );
     if (i % labelEvery === 0) {
       parts.push(`<text x="${(left + i * step).toFixed(1)}" y="${height - 10}" fill="#444">${escapeHtml(label(b.start, bucketMs))}</text>`);
     }

@@ -1,5 +1,15 @@
 // Notifications: the report's data and renderings, alert batching (pure), and the SMTP mailer.
-export { buildReport, type Report, type ReportInput, type ReportJournal, type ReportState, type KernelCounters, type AttackerRow, type AttackerStatus, type PermanentRow } from './report.js';
+export {
+  buildReport,
+  type Report,
+  type ReportInput,
+  type ReportJournal,
+  type ReportState,
+  type KernelCounters,
+  type AttackerRow,
+  type AttackerStatus,
+  type PermanentRow,
+} from './report.js';
 export { renderReportText, renderAlertText, DETAIL_LIMIT } from './render-text.js';
 export { renderReportHtml, renderAlertHtml } from './render-html.js';
 export { renderReportJson, reportJson } from './render-json.js';

@@ -58,7 +58,8 @@ interface SmtpError {
 
 /** A hint when TLS was probably set the wrong way round for the port. */
 function tlsHint(message: string, smtp: SmtpConfig): string {
-  if (!smtp.ssl && /greeting never received/i.test(message)) return '; if this port expects TLS from the first byte (usually 465), set notifications.smtp.ssl: true';
+  if (!smtp.ssl && /greeting never received/i.test(message))
+    return '; if this port expects TLS from the first byte (usually 465), set notifications.smtp.ssl: true';
   if (smtp.ssl && /wrong version number|packet length too long|unexpected eof|http request/i.test(message)) {
     return '; if this port starts in plain text (usually 587 or 25), set notifications.smtp.ssl: false';
   }
@@ -80,7 +81,9 @@ function reason(error: SmtpError, smtp: SmtpConfig): string {
     case 'ESOCKET':
     case 'ETIMEDOUT':
     case 'EDNS':
-      return (/certificate|self.signed|SSL|TLS|wrong version/i.test(message) ? `TLS failed: ${message}` : `cannot connect: ${message}`) + tlsHint(message, smtp);
+      return (
+        (/certificate|self.signed|SSL|TLS|wrong version/i.test(message) ? `TLS failed: ${message}` : `cannot connect: ${message}`) + tlsHint(message, smtp)
+      );
     default:
       return response !== '' && !message.includes(response) ? `${message}: ${response}` : message;
   }

@@ -26,7 +26,10 @@ export function reportSubject(report: Report): string {
 export function alertSubject(alerts: readonly BlockAlert[], host: string): string {
   const only = alerts.length === 1 ? alerts[0] : undefined;
   // A single block names its address, but only in its canonical form (digits, dots, colons).
-  const what = only !== undefined && isAddressText(only.target) ? `${only.target} blocked permanently` : `${plural(alerts.length, 'address', 'addresses')} blocked permanently`;
+  const what =
+    only !== undefined && isAddressText(only.target)
+      ? `${only.target} blocked permanently`
+      : `${plural(alerts.length, 'address', 'addresses')} blocked permanently`;
   return headerText(`[sipwarden] ${host}: ${what}`, 200);
 }
 

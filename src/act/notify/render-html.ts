@@ -18,7 +18,9 @@ function h(text: string | null | undefined): string {
 /** Attacker text for a cell: escaped, cut, with control characters shown (a CR LF is visible, not a line break). */
 function untrusted(text: string | null | undefined, max: number): string {
   if (text === null || text === undefined) return '-';
-  const visible = text.replace(/[\u0000-\u001f\u007f]/g, (ch) => (ch === '\r' ? '\\r' : ch === '\n' ? '\\n' : `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  const visible = text.replace(/[\u0000-\u001f\u007f]/g, (ch) =>
+    ch === '\r' ? '\\r' : ch === '\n' ? '\\n' : `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
   return `<code style="white-space:normal;overflow-wrap:break-word">${escapeHtml(clip(visible, max))}</code>`;
 }
 
@@ -42,7 +44,13 @@ export function renderReportHtml(report: Report): string {
   parts.push(`<h1 style="font-size:20px">sipwarden report for ${h(report.host)}</h1>`);
   parts.push(`<p>${h(isoMinute(from))} to ${h(isoMinute(to))}; generated ${h(isoMinute(report.generatedAt))}.</p>`);
   parts.push(`<h2 style="font-size:16px">Attacks: ${count(report.total)} from ${h(plural(report.attackers, 'address', 'addresses'))}</h2>`);
-  parts.push(tableHtml(['Kind', 'Attacks'], EVENT_KINDS.map((k) => [h(k), count(report.byKind[k])]), new Set([1])));
+  parts.push(
+    tableHtml(
+      ['Kind', 'Attacks'],
+      EVENT_KINDS.map((k) => [h(k), count(report.byKind[k])]),
+      new Set([1]),
+    ),
+  );
   parts.push(`<h2 style="font-size:16px">Attacks per ${report.chart.bucketMs < 86_400_000 ? 'hour' : 'day'} (UTC)</h2>`);
   parts.push(svgChart(report.chart.buckets, report.chart.bucketMs));
   parts.push('<h2 style="font-size:16px">Top attackers</h2>');
@@ -51,7 +59,16 @@ export function renderReportHtml(report: Report): string {
       ? '<p>None.</p>'
       : tableHtml(
           ['Address', 'Attacks', 'Kinds', 'First seen', 'Last seen', 'Status', 'Last User-Agent', 'Last user'],
-          report.top.map((t) => [h(t.attacker), count(t.count), h(kindsText(t)), h(isoTime(t.firstSeen)), h(isoTime(t.lastSeen)), h(statusText(t.status)), untrusted(t.userAgent, 60), untrusted(t.user, 32)]),
+          report.top.map((t) => [
+            h(t.attacker),
+            count(t.count),
+            h(kindsText(t)),
+            h(isoTime(t.firstSeen)),
+            h(isoTime(t.lastSeen)),
+            h(statusText(t.status)),
+            untrusted(t.userAgent, 60),
+            untrusted(t.user, 32),
+          ]),
           new Set([1]),
         ),
   );
@@ -60,7 +77,9 @@ export function renderReportHtml(report: Report): string {
     parts.push(
       tableHtml(
         ['Since', 'Address', 'By', 'Strikes', 'Note'],
-        report.newPermanentBlocks.slice(0, REPORT_BLOCK_LIMIT).map((b) => [h(isoTime(b.since)), h(b.target), h(b.by), String(b.strikes), untrusted(b.note, 400)]),
+        report.newPermanentBlocks
+          .slice(0, REPORT_BLOCK_LIMIT)
+          .map((b) => [h(isoTime(b.since)), h(b.target), h(b.by), String(b.strikes), untrusted(b.note, 400)]),
         new Set([3]),
       ),
     );
@@ -76,7 +95,14 @@ export function renderReportHtml(report: Report): string {
   const kernel = report.kernel;
   if (kernel === null) parts.push('<p>Kernel drop counters: not read.</p>');
   else if ('unavailable' in kernel) parts.push(`<p>Kernel drop counters: unavailable (${h(kernel.unavailable)}).</p>`);
-  else parts.push(tableHtml(['Kernel rule', 'Packets dropped'], Object.entries(kernel.counters).map(([k, v]) => [h(k), count(v)]), new Set([1])));
+  else
+    parts.push(
+      tableHtml(
+        ['Kernel rule', 'Packets dropped'],
+        Object.entries(kernel.counters).map(([k, v]) => [h(k), count(v)]),
+        new Set([1]),
+      ),
+    );
   return page(`sipwarden report for ${report.host}`, parts.join('\n'));
 }
 
@@ -94,7 +120,12 @@ export function renderAlertHtml(alerts: readonly BlockAlert[], host: string): st
   for (const alert of alerts.slice(0, DETAIL_LIMIT)) {
     parts.push(`<h2 style="font-size:15px">${h(alert.target)}${alert.attacker !== alert.target ? ` (seen as ${h(alert.attacker)})` : ''}</h2>`);
     parts.push(`<p>Reason: ${untrusted(alert.reason, 400)}<br>Note: ${untrusted(alert.note, 1000)}</p>`);
-    parts.push(tableHtml(['Strike', 'Why'], alert.strikes.map((s) => [h(isoTime(s.time)), untrusted(s.reason, 200)])));
+    parts.push(
+      tableHtml(
+        ['Strike', 'Why'],
+        alert.strikes.map((s) => [h(isoTime(s.time)), untrusted(s.reason, 200)]),
+      ),
+    );
     const ev = alert.evidence;
     if (ev === null) parts.push(`<p>Attack log not read; see <code>sipwarden logs --attacker ${h(alert.attacker)}</code>.</p>`);
     else if (ev.entries.length === 0) parts.push('<p>No attack-log entries found.</p>');
@@ -103,12 +134,20 @@ export function renderAlertHtml(alerts: readonly BlockAlert[], host: string): st
       parts.push(
         tableHtml(
           ['Time', 'Kind', 'Victim', 'User-Agent', 'User', 'Source'],
-          ev.entries.map((e) => [h(isoTime(e.time)), h(e.kind), untrusted(e.victim, 48), untrusted(e.userAgent, 80), untrusted(e.user, 40), untrusted(e.source, 60)]),
+          ev.entries.map((e) => [
+            h(isoTime(e.time)),
+            h(e.kind),
+            untrusted(e.victim, 48),
+            untrusted(e.userAgent, 80),
+            untrusted(e.user, 40),
+            untrusted(e.source, 60),
+          ]),
         ),
       );
     }
     parts.push(`<p>To lift it: <code>sipwarden unblock ${h(alert.target)}</code></p>`);
   }
-  if (alerts.length > DETAIL_LIMIT) parts.push(`<p>Details are shown for the first ${DETAIL_LIMIT}; see <code>sipwarden logs --attacker ADDRESS</code> for the others.</p>`);
+  if (alerts.length > DETAIL_LIMIT)
+    parts.push(`<p>Details are shown for the first ${DETAIL_LIMIT}; see <code>sipwarden logs --attacker ADDRESS</code> for the others.</p>`);
   return page(`sipwarden: ${alerts.length} permanent block(s) on ${host}`, parts.join('\n'));
 }

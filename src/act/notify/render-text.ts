@@ -14,7 +14,12 @@ export const REPORT_BLOCK_LIMIT = 100;
 /** Columns padded to their widest cell; cells must already be escaped. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[], indent = '  '): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => indent + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string =>
+    indent +
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 
@@ -53,7 +58,12 @@ export function renderReportText(report: Report): string {
   out.push(`Generated: ${isoMinute(report.generatedAt)}`);
   out.push('');
   out.push(`Attacks: ${count(report.total)} from ${plural(report.attackers, 'address', 'addresses')}`);
-  out.push(table(['KIND', 'ATTACKS'], EVENT_KINDS.map((k) => [k, count(report.byKind[k])])));
+  out.push(
+    table(
+      ['KIND', 'ATTACKS'],
+      EVENT_KINDS.map((k) => [k, count(report.byKind[k])]),
+    ),
+  );
   out.push('');
   out.push(`Attacks per ${report.chart.bucketMs < 86_400_000 ? 'hour' : 'day'} (UTC)`);
   out.push(textChart(report.chart.buckets, report.chart.bucketMs).replace(/^/gm, '  '));
@@ -64,7 +74,16 @@ export function renderReportText(report: Report): string {
     out.push(
       table(
         ['ADDRESS', 'ATTACKS', 'KINDS', 'FIRST SEEN', 'LAST SEEN', 'STATUS', 'LAST USER AGENT', 'LAST USER'],
-        report.top.map((t) => [t.attacker, count(t.count), kindsText(t), isoTime(t.firstSeen), isoTime(t.lastSeen), statusText(t.status), clip(plainText(t.userAgent), 40), clip(plainText(t.user), 24)]),
+        report.top.map((t) => [
+          t.attacker,
+          count(t.count),
+          kindsText(t),
+          isoTime(t.firstSeen),
+          isoTime(t.lastSeen),
+          statusText(t.status),
+          clip(plainText(t.userAgent), 40),
+          clip(plainText(t.user), 24),
+        ]),
       ),
     );
   }
@@ -90,7 +109,10 @@ function kernelText(report: Report): string {
   if ('unavailable' in kernel) return `Kernel drop counters: unavailable (${plainText(kernel.unavailable)})`;
   const entries = Object.entries(kernel.counters);
   if (entries.length === 0) return 'Kernel drop counters: none';
-  return `Kernel drop counters (packets since the ruleset was loaded)\n${table(['RULE', 'PACKETS'], entries.map(([k, v]) => [plainText(k), count(v)]))}`;
+  return `Kernel drop counters (packets since the ruleset was loaded)\n${table(
+    ['RULE', 'PACKETS'],
+    entries.map(([k, v]) => [plainText(k), count(v)]),
+  )}`;
 }
 
 /** The text part of an alert mail: every block in the batch, details for the first ones. */
@@ -103,7 +125,13 @@ export function renderAlertText(alerts: readonly BlockAlert[], host: string): st
       (first === last ? ` at ${isoMinute(first)}.` : ` between ${isoMinute(first)} and ${isoMinute(last)}.`),
   );
   out.push('');
-  out.push(table(['BLOCKED AT', 'ADDRESS', 'KIND', 'STRIKES', 'REASON'], alerts.map((a) => [isoTime(a.time), a.target, a.kind, String(a.strikes.length), clip(plainText(a.reason), 80)]), ''));
+  out.push(
+    table(
+      ['BLOCKED AT', 'ADDRESS', 'KIND', 'STRIKES', 'REASON'],
+      alerts.map((a) => [isoTime(a.time), a.target, a.kind, String(a.strikes.length), clip(plainText(a.reason), 80)]),
+      '',
+    ),
+  );
   for (const alert of alerts.slice(0, DETAIL_LIMIT)) {
     out.push('');
     out.push(`${alert.target}${alert.attacker !== alert.target ? ` (seen as ${alert.attacker})` : ''}`);
@@ -119,7 +147,14 @@ export function renderAlertText(alerts: readonly BlockAlert[], host: string): st
       out.push(
         table(
           ['TIME', 'KIND', 'VICTIM', 'USER AGENT', 'USER', 'SOURCE'],
-          ev.entries.map((e) => [isoTime(e.time), e.kind, plainText(e.victim), clip(plainText(e.userAgent), 48), clip(plainText(e.user), 24), clip(plainText(e.source), 40)]),
+          ev.entries.map((e) => [
+            isoTime(e.time),
+            e.kind,
+            plainText(e.victim),
+            clip(plainText(e.userAgent), 48),
+            clip(plainText(e.user), 24),
+            clip(plainText(e.source), 40),
+          ]),
           '    ',
         ),
       );

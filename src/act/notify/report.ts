@@ -26,10 +26,7 @@ export interface ReportState {
 export type KernelCounters = { counters: Record<string, number> } | { unavailable: string };
 
 export type AttackerStatus =
-  | { state: 'allowed' }
-  | { state: 'permanent'; target: string; since: number }
-  | { state: 'blocked'; target: string; until: number }
-  | { state: 'none' };
+  { state: 'allowed' } | { state: 'permanent'; target: string; since: number } | { state: 'blocked'; target: string; until: number } | { state: 'none' };
 
 export interface AttackerRow {
   attacker: string;

@@ -72,13 +72,13 @@ describe('ruleset', () => {
     expect(nftStructure(settings((c) => (c.blocking.ipv6Prefix = 128))).text).not.toContain('prefix6');
     const layout = nftLayout(48);
     const choice = (list: 'deny' | 'dynamic', text: string) => layout.choose(list, parseCidr(text) ?? fail(text)).set;
-    expect([choice('dynamic', '2001:db8::/48'), choice('dynamic', '2001:db8::/64'), choice('dynamic', '2001:db8::1'), choice('deny', '2001:db8::/48'), choice('deny', '198.51.100.0/24')]).toEqual([
-      'blockprefix6',
-      'blocknet6',
-      'block6',
-      'denyprefix6',
-      'denynet4',
-    ]);
+    expect([
+      choice('dynamic', '2001:db8::/48'),
+      choice('dynamic', '2001:db8::/64'),
+      choice('dynamic', '2001:db8::1'),
+      choice('deny', '2001:db8::/48'),
+      choice('deny', '198.51.100.0/24'),
+    ]).toEqual(['blockprefix6', 'blocknet6', 'block6', 'denyprefix6', 'denynet4']);
   });
 
   test('over-limit packets are logged once per episode with the kernel prefix, or to the NFLOG group', () => {
@@ -128,10 +128,21 @@ describe('elements', () => {
   });
 
   test('decisions: blocks extend, permanent adds to the denylist, unblock removes both', () => {
-    const block = (target: string, until: number) => ({ type: 'block' as const, time: NOW, target, attacker: target, kind: 'register' as const, until, reason: '', strikes: 1 });
+    const block = (target: string, until: number) => ({
+      type: 'block' as const,
+      time: NOW,
+      target,
+      attacker: target,
+      kind: 'register' as const,
+      until,
+      reason: '',
+      strikes: 1,
+    });
     let state = applyDecisions(EMPTY_STATE, [block('198.51.100.7', NOW + 10), block('198.51.100.7', NOW + 5)]);
     expect(state.dynamic).toEqual([{ target: '198.51.100.7', until: NOW + 10 }]);
-    state = applyDecisions(state, [{ type: 'permanent', time: NOW, target: '198.51.100.7', attacker: 'x', kind: 'register', reason: '', strikes: 3, note: '' }]);
+    state = applyDecisions(state, [
+      { type: 'permanent', time: NOW, target: '198.51.100.7', attacker: 'x', kind: 'register', reason: '', strikes: 3, note: '' },
+    ]);
     expect(state.deny).toEqual(['198.51.100.7']);
     state = applyDecisions(state, [{ type: 'unblock', time: NOW, target: '198.51.100.7', reason: '' }]);
     expect(state).toEqual({ allow: [], deny: [], dynamic: [] });
@@ -142,11 +153,24 @@ describe('elements', () => {
     const after = desiredElements({ allow: [], deny: ['203.0.113.8/29', '203.0.113.0/24'], dynamic: [] }, NOW, NFT_LAYOUT).elements;
     const diff = diffElements(before, after, 0, NFT_INTERVAL_SETS);
     expect(diff.superseded).toEqual([{ set: 'denynet4', value: '203.0.113.8/29', until: null }]);
-    expect(nftChangeScript(diff, NOW)).toBe('delete element inet sipwarden denynet4 { 203.0.113.8/29 }\nadd element inet sipwarden denynet4 { 203.0.113.0/24 }\n');
+    expect(nftChangeScript(diff, NOW)).toBe(
+      'delete element inet sipwarden denynet4 { 203.0.113.8/29 }\nadd element inet sipwarden denynet4 { 203.0.113.0/24 }\n',
+    );
   });
 
   test('hash-set removals never fail on a missing element; refreshes replace the timeout', () => {
-    const before = desiredElements({ allow: [], deny: [], dynamic: [{ target: '198.51.100.7', until: NOW + 60_000 }, { target: '198.51.100.8', until: NOW + 60_000 }] }, NOW, NFT_LAYOUT).elements;
+    const before = desiredElements(
+      {
+        allow: [],
+        deny: [],
+        dynamic: [
+          { target: '198.51.100.7', until: NOW + 60_000 },
+          { target: '198.51.100.8', until: NOW + 60_000 },
+        ],
+      },
+      NOW,
+      NFT_LAYOUT,
+    ).elements;
     const after = desiredElements({ allow: [], deny: [], dynamic: [{ target: '198.51.100.7', until: NOW + 3_600_000 }] }, NOW, NFT_LAYOUT).elements;
     const script = nftChangeScript(diffElements(before, after, 1000, NFT_INTERVAL_SETS), NOW);
     expect(script.split('\n')).toEqual([
@@ -162,7 +186,15 @@ describe('elements', () => {
   test("a block with the whole dynamic block time left, give or take 2 s, takes its set's own timeout", () => {
     const held = new Map<string, Map<string, number | null>>();
     const target = new Map<string, Map<string, number | null>>([
-      ['block4', new Map([['198.51.100.1', NOW + 3_600_000], ['198.51.100.2', NOW + 3_598_000], ['198.51.100.3', NOW + 3_597_999], ['198.51.100.4', NOW + 7_200_000]])],
+      [
+        'block4',
+        new Map([
+          ['198.51.100.1', NOW + 3_600_000],
+          ['198.51.100.2', NOW + 3_598_000],
+          ['198.51.100.3', NOW + 3_597_999],
+          ['198.51.100.4', NOW + 7_200_000],
+        ]),
+      ],
     ]);
     const script = nftChangeScript(diffElements(held, target, 0, NFT_INTERVAL_SETS), NOW, { setTimeoutMs: 3_600_000 });
     expect(script).toBe('add element inet sipwarden block4 { 198.51.100.1, 198.51.100.2, 198.51.100.3 timeout 3597999ms, 198.51.100.4 timeout 7200000ms }\n');
@@ -206,7 +238,10 @@ describe('listing', () => {
 
   test('elements, expiries and the fingerprint are read back', () => {
     const parsed = parseNftListing(listing, NOW);
-    expect([...(parsed.sets.get('deny4')?.elements ?? [])]).toEqual([['192.0.2.1', null], ['203.0.113.0/24', null]]);
+    expect([...(parsed.sets.get('deny4')?.elements ?? [])]).toEqual([
+      ['192.0.2.1', null],
+      ['203.0.113.0/24', null],
+    ]);
     expect([...(parsed.sets.get('block6')?.elements ?? [])]).toEqual([['2001:db8::5', NOW + 42_000]]);
     expect(parsed.fingerprint).toBe(structure.fingerprint);
     // Chains and sets missing: the table must be rebuilt.

@@ -50,7 +50,16 @@ function fakeNft(tableSettings = settings): { runner: CommandRunner; kernel: Map
 }
 
 const NOW = Date.now();
-const block = (target: string): BlockDecision => ({ type: 'block', time: NOW, target, attacker: target, kind: 'register', until: NOW + 600_000, reason: 'test', strikes: 1 });
+const block = (target: string): BlockDecision => ({
+  type: 'block',
+  time: NOW,
+  target,
+  attacker: target,
+  kind: 'register',
+  until: NOW + 600_000,
+  reason: 'test',
+  strikes: 1,
+});
 const store = (...targets: string[]): DesiredState => ({ allow: [], deny: [], dynamic: targets.map((target) => ({ target, until: NOW + 600_000 })) });
 
 test('after a failed apply, even one followed by a repaired one, the quick reconcile puts the store in the kernel', async () => {
@@ -75,7 +84,10 @@ test('a batch the kernel refused is not taken for held: the quick reconcile adds
   await backend.apply([block('198.51.100.1')], NOW);
   nft.failNext('Error: Could not process rule: Cannot allocate memory');
   await expect(backend.apply([block('198.51.100.2'), block('2001:db8:0:7::/64')], NOW)).rejects.toThrow(/Cannot allocate memory/);
-  expect(await backend.reconcile(store('198.51.100.1', '198.51.100.2', '2001:db8:0:7::/64'), NOW + 1000, { quick: true })).toMatchObject({ added: 2, removed: 0 });
+  expect(await backend.reconcile(store('198.51.100.1', '198.51.100.2', '2001:db8:0:7::/64'), NOW + 1000, { quick: true })).toMatchObject({
+    added: 2,
+    removed: 0,
+  });
   expect([...(nft.kernel.get('blockprefix6') ?? [])]).toEqual(['2001:db8:0:7::']);
 });
 

@@ -40,7 +40,15 @@ function spellings(parts: number[]): string[] {
   // Compress each run of zeros in turn (also single zeros and runs that are not the longest).
   for (let start = 0; start < 8; start++) {
     for (let stop = start + 1; stop <= 8 && parts[stop - 1] === 0; stop++) {
-      out.push(`${parts.slice(0, start).map((g) => g.toString(16)).join(':')}::${parts.slice(stop).map((g) => g.toString(16)).join(':')}`);
+      out.push(
+        `${parts
+          .slice(0, start)
+          .map((g) => g.toString(16))
+          .join(':')}::${parts
+          .slice(stop)
+          .map((g) => g.toString(16))
+          .join(':')}`,
+      );
     }
   }
   return out;
@@ -60,8 +68,40 @@ describe('rangeOf gives what parseCidr and formatCidr give', () => {
 
   test('IPv4 addresses and networks, IPv4-mapped IPv6, and text that is no address', () => {
     const next = random(2);
-    const texts = ['::', '::1', '1::', '::ffff:192.0.2.1', '::ffff:c000:201', '::ffff:c000:201/120', '::ffff:0:0/96', '::fffe:c000:201', ':', ':::', '1::2::3', '1:2:3:4:5:6:7:8:9', '1:', ':1', '1::2:', '12345::', 'g::', ''];
-    texts.push('0.0.0.0', '255.255.255.255', '256.1.1.1', '01.2.3.4', '1.2.3', '1.2.3.4.5', '1.2.3.4/', '1.2.3.4/33', '1.2.3.4/032', '10.0.0.0/8', '10.1.2.3/8', 'x; flush ruleset');
+    const texts = [
+      '::',
+      '::1',
+      '1::',
+      '::ffff:192.0.2.1',
+      '::ffff:c000:201',
+      '::ffff:c000:201/120',
+      '::ffff:0:0/96',
+      '::fffe:c000:201',
+      ':',
+      ':::',
+      '1::2::3',
+      '1:2:3:4:5:6:7:8:9',
+      '1:',
+      ':1',
+      '1::2:',
+      '12345::',
+      'g::',
+      '',
+    ];
+    texts.push(
+      '0.0.0.0',
+      '255.255.255.255',
+      '256.1.1.1',
+      '01.2.3.4',
+      '1.2.3',
+      '1.2.3.4.5',
+      '1.2.3.4/',
+      '1.2.3.4/33',
+      '1.2.3.4/032',
+      '10.0.0.0/8',
+      '10.1.2.3/8',
+      'x; flush ruleset',
+    );
     for (let i = 0; i < 3000; i++) {
       const quad = Array.from({ length: 4 }, () => Math.floor(next() * 256)).join('.');
       texts.push(quad, `${quad}/${Math.floor(next() * 33)}`, `${quad}/32`);
@@ -80,7 +120,9 @@ describe('PrefixIndex', () => {
     const next = random(3);
     const pick = (): string => {
       const v6 = next() < 0.5;
-      const base = v6 ? `2001:db8:${Math.floor(next() * 4).toString(16)}:${Math.floor(next() * 4).toString(16)}::` : `10.0.${Math.floor(next() * 4)}.${Math.floor(next() * 8)}`;
+      const base = v6
+        ? `2001:db8:${Math.floor(next() * 4).toString(16)}:${Math.floor(next() * 4).toString(16)}::`
+        : `10.0.${Math.floor(next() * 4)}.${Math.floor(next() * 8)}`;
       const lengths = v6 ? [32, 47, 48, 50, 63, 64, 128] : [8, 22, 23, 24, 29, 30, 31, 32];
       return `${base}/${lengths[Math.floor(next() * lengths.length)] ?? 32}`;
     };

@@ -52,7 +52,10 @@ test('entries are stored one JSON line each, in root-only files, and survive a r
   expect(statSync(dir).mode & 0o777).toBe(0o700);
   const segment = join(dir, '2024-01-15.jsonl');
   expect(statSync(segment).mode & 0o777).toBe(0o600);
-  const lines = readFileSync(segment, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = readFileSync(segment, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   expect(lines[0]).toEqual({
     time: '2024-01-15T10:00:00.000Z',
     attacker: '198.51.100.8',

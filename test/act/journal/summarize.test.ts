@@ -23,7 +23,8 @@ beforeAll(() => {
   // (i % 7) + 1 times, so counts are known, and 255.255.255.x / 2001:db8:ffff:: sort to the top.
   const entries: JournalEntry[] = [];
   for (let i = 0; i < 30_000; i++) {
-    const attacker = i % 5 === 0 ? `2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::1` : `${10 + (i % 200)}.${(i >> 8) & 255}.${i & 255}.${200 + (i % 50)}`;
+    const attacker =
+      i % 5 === 0 ? `2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::1` : `${10 + (i % 200)}.${(i >> 8) & 255}.${i & 255}.${200 + (i % 50)}`;
     const n = (i % 7) + 1;
     for (let k = 0; k < n; k++) entries.push(entry(T0 + ((i * 7 + k) % 48) * HOUR + k, attacker, k % 2 === 0 ? 'register' : 'invite'));
     expected.set(attacker, (expected.get(attacker) ?? 0) + n);
@@ -48,11 +49,7 @@ test('two whole days: every entry, every distinct address, the busiest first', (
   expect(s.byKind.reduce((a, b) => a + b, 0)).toBe(total);
   expect(s.buckets).toHaveLength(48);
   expect(s.buckets.reduce((a, b) => a + b, 0)).toBe(total);
-  expect(s.top.map((t) => [t.attacker, t.count])).toEqual([
-    ['255.255.255.254', 500],
-    ['2001:db8:ffff::7', 400],
-    ...s.top.slice(2).map((t) => [t.attacker, 7]),
-  ]);
+  expect(s.top.map((t) => [t.attacker, t.count])).toEqual([['255.255.255.254', 500], ['2001:db8:ffff::7', 400], ...s.top.slice(2).map((t) => [t.attacker, 7])]);
   for (const t of s.top) expect(t.count).toBe(expected.get(t.attacker));
   expect(s.top[0]).toMatchObject({ byKind: [0, 0, 0, 500, 0], first: T0 + 30 * HOUR, last: T0 + 30 * HOUR + 499 });
   expect(s.top[0]?.newest).toMatchObject({ attacker: '255.255.255.254', time: T0 + 30 * HOUR + 499, user: 'u-255.255.255.254' });

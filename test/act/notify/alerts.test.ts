@@ -116,7 +116,16 @@ describe('failures', () => {
 });
 
 test('an alert from a permanent decision keeps strikes and at most the newest entries', () => {
-  const decision: PermanentDecision = { type: 'permanent', time: T0, target: '198.51.100.7', attacker: '198.51.100.7', kind: 'register', reason: 'more than 10 failed REGISTERs', strikes: 3, note: 'Blocked permanently ...' };
+  const decision: PermanentDecision = {
+    type: 'permanent',
+    time: T0,
+    target: '198.51.100.7',
+    attacker: '198.51.100.7',
+    kind: 'register',
+    reason: 'more than 10 failed REGISTERs',
+    strikes: 3,
+    note: 'Blocked permanently ...',
+  };
   const entry: JournalEntry = { time: T0, attacker: '198.51.100.7', victim: null, kind: 'register', userAgent: null, user: null, source: 's', rule: 'r' };
   const entries = Array.from({ length: 25 }, (_, i) => ({ ...entry, time: T0 - i }));
   const alert = alertFromDecision(decision, [{ time: T0 - 2 * MIN, reason: 'x' }], { total: 25, entries });

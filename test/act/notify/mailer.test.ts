@@ -16,7 +16,17 @@ let tls: TlsMaterial;
 let dir: string;
 
 function smtp(port: number, overrides: Partial<SmtpConfig> = {}): SmtpConfig {
-  return { ssl: false, host: '127.0.0.1', port, fromName: 'sipwarden on pbx1', fromAddress: 'pbx1@example.com', user: null, password: null, passwordFile: null, ...overrides };
+  return {
+    ssl: false,
+    host: '127.0.0.1',
+    port,
+    fromName: 'sipwarden on pbx1',
+    fromAddress: 'pbx1@example.com',
+    user: null,
+    password: null,
+    passwordFile: null,
+    ...overrides,
+  };
 }
 
 const content: MailContent = alertMail(
@@ -29,7 +39,12 @@ const content: MailContent = alertMail(
       reason: `blocked User-Agent "${UA}"`,
       note: `Blocked permanently (${UA})`,
       strikes: [{ time: Date.UTC(2024, 0, 15, 9), reason: 'blocked User-Agent' }],
-      evidence: { total: 1, entries: [{ time: Date.UTC(2024, 0, 15, 10), attacker: '198.51.100.7', victim: null, kind: 'scanner', userAgent: UA, user: null, source: 's', rule: 'r' }] },
+      evidence: {
+        total: 1,
+        entries: [
+          { time: Date.UTC(2024, 0, 15, 10), attacker: '198.51.100.7', victim: null, kind: 'scanner', userAgent: UA, user: null, source: 's', rule: 'r' },
+        ],
+      },
     },
   ],
   'pbx1',
@@ -93,7 +108,9 @@ describe.each([
       const wrong = 'hunter2-wrong';
       const error = await failure(sendMail({ smtp: smtp(server.port, { ...clientOptions, user: 'pbx1', password: wrong }), to: TO, ca: tls.cert }, content));
       expect(error.code).toBe('MAIL');
-      expect(error.message).toContain(`mail to admin@example.com, noc@example.net via 127.0.0.1:${server.port} (${clientOptions.ssl ? 'implicit TLS' : 'STARTTLS when offered'}) failed: the server refused the login for user "pbx1": 535`);
+      expect(error.message).toContain(
+        `mail to admin@example.com, noc@example.net via 127.0.0.1:${server.port} (${clientOptions.ssl ? 'implicit TLS' : 'STARTTLS when offered'}) failed: the server refused the login for user "pbx1": 535`,
+      );
       expect(error.message).not.toContain(wrong);
       expect(error.message).not.toContain(Buffer.from(`\0pbx1\0${wrong}`).toString('base64'));
       expect(server.refusedLogins).toEqual(['pbx1']);
@@ -138,7 +155,9 @@ test('an untrusted certificate is a TLS error, not a silent downgrade', async ()
 test('a server that is down: cannot connect', async () => {
   const port = await freePort();
   const error = await failure(sendMail({ smtp: smtp(port), to: TO }, content));
-  expect(error.message).toBe(`mail to admin@example.com, noc@example.net via 127.0.0.1:${port} (STARTTLS when offered) failed: cannot connect: connect ECONNREFUSED 127.0.0.1:${port}`);
+  expect(error.message).toBe(
+    `mail to admin@example.com, noc@example.net via 127.0.0.1:${port} (STARTTLS when offered) failed: cannot connect: connect ECONNREFUSED 127.0.0.1:${port}`,
+  );
 });
 
 test.each([

@@ -21,7 +21,21 @@ function alert(target: string, overrides: Partial<BlockAlert> = {}): BlockAlert 
       { time: T0 - 3_600_000, reason: 'blocked User-Agent' },
       { time: T0, reason: 'blocked User-Agent' },
     ],
-    evidence: { total: 12, entries: [{ time: T0, attacker: target, victim: '192.0.2.1', kind: 'scanner', userAgent: UA, user: '<b>100</b>', source: '/var/log/asterisk/messages', rule: 'r' }] },
+    evidence: {
+      total: 12,
+      entries: [
+        {
+          time: T0,
+          attacker: target,
+          victim: '192.0.2.1',
+          kind: 'scanner',
+          userAgent: UA,
+          user: '<b>100</b>',
+          source: '/var/log/asterisk/messages',
+          rule: 'r',
+        },
+      ],
+    },
     ...overrides,
   };
 }

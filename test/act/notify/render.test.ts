@@ -101,7 +101,12 @@ test('JSON: the same figures with ISO times', () => {
     newPermanentBlocks: [{ target: '198.51.100.7', since: '2024-01-15T01:20:00Z', by: 'system', strikes: 3 }],
   });
   const top = json.top as Array<Record<string, unknown>>;
-  expect(top[0]).toMatchObject({ attacker: '198.51.100.7', count: 31, firstSeen: '2024-01-15T01:00:00Z', status: { state: 'permanent', since: '2024-01-15T01:20:00Z' } });
+  expect(top[0]).toMatchObject({
+    attacker: '198.51.100.7',
+    count: 31,
+    firstSeen: '2024-01-15T01:00:00Z',
+    status: { state: 'permanent', since: '2024-01-15T01:20:00Z' },
+  });
   expect(top[1]).toMatchObject({ status: { state: 'blocked', until: '2024-01-16T01:00:00Z' } });
   expect((json.chart as { buckets: unknown[] }).buckets[1]).toEqual({ start: '2024-01-15T01:00:00Z', count: 30 });
 });

@@ -81,7 +81,13 @@ test('top attackers: counts, kinds, first and last seen, newest User-Agent and u
   const first = report.top[0];
   expect(first).toMatchObject({ byKind: { register: 31 }, firstSeen: DAY0 + HOUR, lastSeen: DAY0 + 24 * HOUR - 1 });
   const scanner = report.top[1];
-  expect(scanner).toMatchObject({ byKind: { scanner: 5 }, firstSeen: DAY0 + 2 * HOUR, lastSeen: DAY0 + 2 * HOUR + 4 * 60_000, userAgent: EVIL_UA, user: '<b>admin</b>' });
+  expect(scanner).toMatchObject({
+    byKind: { scanner: 5 },
+    firstSeen: DAY0 + 2 * HOUR,
+    lastSeen: DAY0 + 2 * HOUR + 4 * 60_000,
+    userAgent: EVIL_UA,
+    user: '<b>admin</b>',
+  });
   expect(make({ top: 2 }).top.map((t) => t.attacker)).toEqual(['198.51.100.7', '198.51.100.8']);
 });
 

@@ -28,7 +28,7 @@ function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    let stat = '';
+    let stat: string;
     try {
       stat = readFileSync(`/proc/${name}/stat`, 'utf8');
     } catch {
@@ -99,7 +99,10 @@ export function daemonHarness(lab: Lab, config: Record<string, unknown>): Daemon
       return result.exitCode;
     },
     async cli(args) {
-      const result = await execa('ip', ['netns', 'exec', lab.pbx, process.execPath, CLI, '--config', configPath, ...args], { reject: false, env: { TZ: 'UTC' } });
+      const result = await execa('ip', ['netns', 'exec', lab.pbx, process.execPath, CLI, '--config', configPath, ...args], {
+        reject: false,
+        env: { TZ: 'UTC' },
+      });
       return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
     },
     async cleanup() {

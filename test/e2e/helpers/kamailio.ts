@@ -40,7 +40,11 @@ const RECV = /^(\S+) \S+ kamailio\[\d+\]: INFO: <script>: swlab: recv method=(\S
 const FAILED = /^(\S+) \S+ kamailio\[\d+\]: NOTICE: <script>: sipwarden: auth-failed method=\S+ src=(\S+) /;
 
 function readLines(path: string): string[] {
-  return existsSync(path) ? readFileSync(path, 'latin1').split('\n').filter((l) => l !== '') : [];
+  return existsSync(path)
+    ? readFileSync(path, 'latin1')
+        .split('\n')
+        .filter((l) => l !== '')
+    : [];
 }
 
 /** Stops a child: SIGTERM, then SIGKILL after `graceMs`. */
@@ -55,7 +59,9 @@ async function terminate(child: ResultPromise, graceMs = 3000): Promise<void> {
 /** Kills every process left in a lab namespace (all of them were started by this suite). */
 export async function killNamespaceProcesses(netns: string): Promise<void> {
   const result = await execa('ip', ['netns', 'pids', netns], { reject: false });
-  for (const pid of String(result.stdout).split('\n').filter((p) => /^\d+$/.test(p))) {
+  for (const pid of String(result.stdout)
+    .split('\n')
+    .filter((p) => /^\d+$/.test(p))) {
     try {
       process.kill(Number(pid), 'SIGKILL');
     } catch {
@@ -77,7 +83,25 @@ export async function startKamailio(lab: Lab, dir: string): Promise<KamailioServ
   let output = '';
   const kamailio = execa(
     'ip',
-    ['netns', 'exec', lab.pbx, 'kamailio', '-DD', '-f', KAMAILIO_CFG, '-m', '32', '-M', '8', '-P', join(dir, 'run', 'kamailio.pid'), '-Y', join(dir, 'run'), '-w', dir],
+    [
+      'netns',
+      'exec',
+      lab.pbx,
+      'kamailio',
+      '-DD',
+      '-f',
+      KAMAILIO_CFG,
+      '-m',
+      '32',
+      '-M',
+      '8',
+      '-P',
+      join(dir, 'run', 'kamailio.pid'),
+      '-Y',
+      join(dir, 'run'),
+      '-w',
+      dir,
+    ],
     { reject: false, all: true, buffer: false },
   );
   kamailio.all?.on('data', (chunk: Buffer) => {
@@ -112,7 +136,16 @@ export async function startKamailio(lab: Lab, dir: string): Promise<KamailioServ
   // Ready when it answers an OPTIONS sent from the PBX itself.
   const started = Date.now();
   for (;;) {
-    const probe = await sipp(lab, { scenario: 'options', from: '198.51.100.1', to: '198.51.100.1', calls: 1, rate: 1, userAgent: 'swlab-probe', inPbx: true, dir });
+    const probe = await sipp(lab, {
+      scenario: 'options',
+      from: '198.51.100.1',
+      to: '198.51.100.1',
+      calls: 1,
+      rate: 1,
+      userAgent: 'swlab-probe',
+      inPbx: true,
+      dir,
+    });
     if (probe.exitCode === 0) break;
     if (kamailio.exitCode !== null || Date.now() - started > 15_000) {
       await server.stop();
@@ -182,24 +215,40 @@ export async function sipp(lab: Lab, options: SippOptions): Promise<SippResult> 
   const remote = to.includes(':') ? `[${to}]:5060` : `${to}:5060`;
   const args = [
     remote,
-    '-i', from,
-    '-p', String(5100 + serial),
-    '-sf', join(SIPP_DIR, `${scenario}.xml`),
-    '-s', user,
-    '-au', user,
-    '-ap', password,
-    '-key', 'ua', userAgent,
-    '-m', String(calls),
-    '-r', String(rate),
-    '-rp', '1000',
-    '-l', String(calls),
-    '-t', transport === 'tcp' ? 't1' : 'u1',
+    '-i',
+    from,
+    '-p',
+    String(5100 + serial),
+    '-sf',
+    join(SIPP_DIR, `${scenario}.xml`),
+    '-s',
+    user,
+    '-au',
+    user,
+    '-ap',
+    password,
+    '-key',
+    'ua',
+    userAgent,
+    '-m',
+    String(calls),
+    '-r',
+    String(rate),
+    '-rp',
+    '1000',
+    '-l',
+    String(calls),
+    '-t',
+    transport === 'tcp' ? 't1' : 'u1',
     '-nr',
-    '-recv_timeout', '1000',
-    '-timeout', '30s',
+    '-recv_timeout',
+    '1000',
+    '-timeout',
+    '30s',
     '-nostdin',
     '-trace_msg',
-    '-message_file', trace,
+    '-message_file',
+    trace,
   ];
   const netns = options.inPbx === true ? lab.pbx : lab.attacker;
   const started = Date.now();

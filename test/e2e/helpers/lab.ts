@@ -115,9 +115,34 @@ export class Lab {
   }
 
   /** Sends `count` SIP requests from `from` (an attacker address) to `to`. */
-  async send(options: { proto?: 'udp' | 'tcp'; from: string; to: string; method?: string; count: number; gapMs?: number; port?: number; userAgent?: string }): Promise<void> {
+  async send(options: {
+    proto?: 'udp' | 'tcp';
+    from: string;
+    to: string;
+    method?: string;
+    count: number;
+    gapMs?: number;
+    port?: number;
+    userAgent?: string;
+  }): Promise<void> {
     const { proto = 'udp', from, to, method = 'INVITE', count, gapMs = 0, port = 5060 } = options;
-    const argv = ['netns', 'exec', this.attacker, 'env', `SIP_UA=${options.userAgent ?? ''}`, process.execPath, PEER, 'send', proto, from, to, String(port), method, String(count), String(gapMs)];
+    const argv = [
+      'netns',
+      'exec',
+      this.attacker,
+      'env',
+      `SIP_UA=${options.userAgent ?? ''}`,
+      process.execPath,
+      PEER,
+      'send',
+      proto,
+      from,
+      to,
+      String(port),
+      method,
+      String(count),
+      String(gapMs),
+    ];
     await sh('ip', argv);
   }
 }

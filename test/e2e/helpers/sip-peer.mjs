@@ -42,7 +42,9 @@ if (mode === 'listen') {
     socket.on('error', () => {});
   });
   let ready = 0;
-  const up = () => { if (++ready === 2) process.stdout.write('ready\n'); };
+  const up = () => {
+    if (++ready === 2) process.stdout.write('ready\n');
+  };
   udp.bind({ port, address: '::' }, up);
   tcp.listen({ port, host: '::', ipv6Only: false }, up);
   process.on('SIGTERM', () => {
@@ -67,7 +69,9 @@ if (mode === 'listen') {
     socket.close();
   } else {
     const socket = net.connect({ host: to, port, localAddress: from });
-    socket.on('error', (e) => { process.stderr.write(`${e.message}\n`); });
+    socket.on('error', (e) => {
+      process.stderr.write(`${e.message}\n`);
+    });
     await new Promise((r) => socket.once('connect', r));
     for (let i = 0; i < total; i++) {
       socket.write(request(method, i, from, to));
