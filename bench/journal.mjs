@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Journal } from '../dist/act/journal/index.js';
+import { Journal } from '../dist/act/journal/journal.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const KINDS = ['register', 'invite', 'auth', 'scanner', 'ratelimit'];

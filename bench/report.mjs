@@ -12,8 +12,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Journal } from '../dist/act/journal/index.js';
-import { buildReport, renderReportHtml, renderReportJson, renderReportText } from '../dist/act/notify/index.js';
+import { Journal } from '../dist/act/journal/journal.js';
+import { buildReport } from '../dist/act/notify/report.js';
+import { renderReportHtml } from '../dist/act/notify/render-html.js';
+import { renderReportJson } from '../dist/act/notify/render-json.js';
+import { renderReportText } from '../dist/act/notify/render-text.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, 'bench', 'out');

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { SipwardenError } from '../model/errors.js';
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
-import { loadContext } from './context.js';
+import { loadContext } from '../config/context.js';
 
 interface CheckArgs {
   config?: string;

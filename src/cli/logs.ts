@@ -1,7 +1,8 @@
 // `sipwarden logs`: the attack journal, newest first, paged.
 import type { Argv } from 'yargs';
 import { EVENT_KINDS, type EventKind } from '../model/event.js';
-import { logsOperation, type LogsPage } from '../daemon/operations.js';
+import { logsOperation } from '../daemon/operations.js';
+import type { JournalPage } from '../act/journal/journal.js';
 import type { JournalQuery } from '../act/journal/query.js';
 import { runRequest } from './remote.js';
 import { isoTime, printable, table } from './output.js';
@@ -18,7 +19,7 @@ interface LogsArgs {
   json: boolean;
 }
 
-export function pageText(page: LogsPage): string {
+export function pageText(page: JournalPage): string {
   const rows = page.entries.map((e) => [isoTime(e.time), e.attacker, e.victim ?? '-', e.kind, printable(e.userAgent), printable(e.user)]);
   const body = rows.length === 0 ? '(no attacks)' : table(['TIME', 'ATTACKER', 'VICTIM', 'KIND', 'USER AGENT', 'USER'], rows);
   return `${body}\n${page.total} total, page ${page.page} of ${page.pages}`;

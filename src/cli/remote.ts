@@ -5,7 +5,7 @@ import { sendRequest } from '../daemon/control-socket.js';
 import type { Request } from '../daemon/protocol.js';
 import type { StoreContext } from '../daemon/operations.js';
 import { hostAddresses } from '../daemon/host-addresses.js';
-import { loadContext, type CommandContext } from './context.js';
+import { loadContext, type CommandContext } from '../config/context.js';
 
 export interface RemoteOptions {
   configPath: string | undefined;
@@ -42,7 +42,7 @@ export async function runRequest<T>(
   // Loaded only here: a command answered by the daemon never pays for them.
   const [{ Journal }, { createEnforcer }, { openStateFile }, { lockStore }] = await Promise.all([
     import('../act/journal/journal.js'),
-    import('../act/enforcer/index.js'),
+    import('../act/enforcer/create.js'),
     import('../store/state-file.js'),
     import('../store/lock.js'),
   ]);

@@ -114,7 +114,7 @@ export async function runReplay(args: ReplayArgs): Promise<void> {
 }
 
 async function replay(args: ReplayArgs, pool: ParsePool | undefined): Promise<void> {
-  const [{ loadContext }, { replayFiles }] = await Promise.all([import('./context.js'), import('../replay/replay.js')]);
+  const [{ loadContext }, { replayFiles }] = await Promise.all([import('../config/context.js'), import('../replay/replay.js')]);
   const context = loadContext(args.config);
   if (args.format !== 'auto' && !context.rules.has(args.format)) {
     throw new SipwardenError('USAGE', `--format: got "${args.format}"; use one of auto, ${context.rules.formats.join(', ')}`);

@@ -24,7 +24,7 @@ async function kernelCounters(config: Config): Promise<KernelCounters> {
   }
   if (process.getuid?.() !== 0) return { unavailable: 'needs root' };
   try {
-    const { createEnforcer } = await import('../act/enforcer/index.js');
+    const { createEnforcer } = await import('../act/enforcer/create.js');
     const backend = createEnforcer({ config });
     if (backend.counters === undefined) return { unavailable: 'the backend has no counters' };
     return { counters: await backend.counters() };

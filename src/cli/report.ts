@@ -44,10 +44,14 @@ export function reportCommand(yargs: Argv): Argv {
       const now = Date.now();
       const period = reportPeriod(args, now);
       // Loaded here, not at start: other commands never pay for the report and mail code.
-      const [{ loadContext }, { collectReport }, notify] = await Promise.all([
-        import('./context.js'),
+      const [{ loadContext }, { collectReport }, { sendMail }, { reportMail }, text, html, json] = await Promise.all([
+        import('../config/context.js'),
         import('./report-data.js'),
-        import('../act/notify/index.js'),
+        import('../act/notify/mailer.js'),
+        import('../act/notify/message.js'),
+        import('../act/notify/render-text.js'),
+        import('../act/notify/render-html.js'),
+        import('../act/notify/render-json.js'),
       ]);
       const context = loadContext(args.config);
       const smtp = context.config.notifications.smtp;
@@ -60,12 +64,12 @@ export function reportCommand(yargs: Argv): Argv {
       const report = await collectReport(context.config, period, { now, top: Math.max(1, Math.floor(args.top)) });
       if (args.mail && smtp !== null) {
         const to = context.config.notifications.to;
-        const sent = await notify.sendMail({ smtp, to }, notify.reportMail(report));
+        const sent = await sendMail({ smtp, to }, reportMail(report));
         // Silent on success, as cron jobs should be (cron mails any output); a partial refusal is said.
         if (sent.rejected.length > 0) process.stderr.write(`sipwarden: report mailed, but the server refused ${sent.rejected.join(', ')}\n`);
         return;
       }
-      const render = { text: notify.renderReportText, html: notify.renderReportHtml, json: notify.renderReportJson }[args.format];
+      const render = { text: text.renderReportText, html: html.renderReportHtml, json: json.renderReportJson }[args.format];
       process.stdout.write(render(report));
     },
   );

@@ -1,6 +1,6 @@
 // `sipwarden rules`: the exact ruleset a start would load, printed without touching the kernel.
 import type { Argv } from 'yargs';
-import { loadContext } from './context.js';
+import { loadContext } from '../config/context.js';
 
 interface RulesArgs {
   config?: string;
@@ -18,7 +18,7 @@ export function rulesCommand(yargs: Argv): Argv {
         describe: "backend to print for (default: the config's backend)",
       }) as unknown as Argv<RulesArgs>,
     async (args) => {
-      const { createEnforcer } = await import('../act/enforcer/index.js');
+      const { createEnforcer } = await import('../act/enforcer/create.js');
       const context = loadContext(args.config);
       const backend = args.backend === undefined ? undefined : args.backend === 'nft' ? 'nftables' : 'iptables';
       const enforcer = createEnforcer({ config: context.config, ...(backend === undefined ? {} : { backend }) });

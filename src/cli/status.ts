@@ -1,6 +1,6 @@
 // `sipwarden status`: the dashboard — daemon, lists, attacks in the last 24 h, limiter, kernel counters.
 import type { Argv } from 'yargs';
-import { limiterParameters } from '../detect/invite-bucket.js';
+import { limiterParameters } from '../config/limiter.js';
 import { formatDuration } from '../config/duration.js';
 import { allowlistOf, attackSummary } from '../daemon/operations.js';
 import type { EnforcerBackend } from '../act/enforcer/backend.js';
@@ -110,7 +110,7 @@ export function statusCommand(yargs: Argv): Argv {
           limiter: { ...rate, intervalMs: limiterParameters(rate).intervalMs },
           kernel:
             process.getuid?.() === 0
-              ? await kernelView((await import('../act/enforcer/index.js')).createEnforcer({ config: ctx.config }))
+              ? await kernelView((await import('../act/enforcer/create.js')).createEnforcer({ config: ctx.config }))
               : { error: 'needs root' },
         };
       });

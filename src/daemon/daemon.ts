@@ -10,10 +10,10 @@ import type { Clock } from '../model/clock.js';
 import type { Config } from '../config/types.js';
 import { LineParser } from '../parse/parse-line.js';
 import { DetectionEngine } from '../decide/decide.js';
-import { limiterParameters } from '../detect/invite-bucket.js';
+import { limiterParameters } from '../config/limiter.js';
 import { Journal } from '../act/journal/journal.js';
 import type { JournalEntry } from '../act/journal/entry.js';
-import { createEnforcer } from '../act/enforcer/index.js';
+import { createEnforcer } from '../act/enforcer/create.js';
 import { Spawner } from '../act/enforcer/spawner.js';
 import type { EnforcerBackend } from '../act/enforcer/backend.js';
 import { FileFollower } from '../sources/file-tail.js';
@@ -25,7 +25,7 @@ import { expireBlocks, recordDecisions, type StateData } from '../store/state.js
 import { openStateFile, SecureJsonFile, STATE_FILE } from '../store/state-file.js';
 import { StateSaver } from '../store/state-saver.js';
 import { lockStore } from '../store/lock.js';
-import { loadContext, type RuleLibrary } from '../cli/context.js';
+import { loadContext, type RuleLibrary } from '../config/context.js';
 import { listenControlSocket } from './control-socket.js';
 import type { Request } from './protocol.js';
 import {

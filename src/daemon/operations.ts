@@ -4,9 +4,8 @@ import { SipwardenError } from '../model/errors.js';
 import { EVENT_KINDS, type EventKind } from '../model/event.js';
 import type { Decision } from '../model/decision.js';
 import type { Config } from '../config/types.js';
-import type { Journal } from '../act/journal/journal.js';
+import type { Journal, JournalPage } from '../act/journal/journal.js';
 import type { JournalQuery } from '../act/journal/query.js';
-import type { JournalEntry } from '../act/journal/entry.js';
 import type { DesiredState, EnforcerBackend } from '../act/enforcer/backend.js';
 import { allowTarget, blockByHand, disallowTarget, unblockTarget, type StateData } from '../store/state.js';
 import type { ListName } from './protocol.js';
@@ -190,15 +189,7 @@ export async function allowRemoveOperation(ctx: StoreContext, text: string): Pro
   return { target };
 }
 
-export interface LogsPage {
-  total: number;
-  page: number;
-  pages: number;
-  perPage: number;
-  entries: JournalEntry[];
-}
-
-export function logsOperation(journal: Journal, query: JournalQuery): LogsPage {
+export function logsOperation(journal: Journal, query: JournalQuery): JournalPage {
   if (query.attacker !== undefined) {
     const cidr = parseCidr(query.attacker);
     if (cidr === null) throw new SipwardenError('USAGE', `--attacker: "${query.attacker}" is not an IPv4 or IPv6 address`);

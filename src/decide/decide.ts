@@ -5,9 +5,11 @@ import type { Decision, StrikeClass } from '../model/decision.js';
 import type { Config } from '../config/types.js';
 import { formatDuration } from '../config/duration.js';
 import { FailureWindow } from '../detect/failure-window.js';
-import { InviteBucket, limiterParameters, type LimiterParameters } from '../detect/invite-bucket.js';
+import { InviteBucket } from '../detect/invite-bucket.js';
+import { limiterParameters, type LimiterParameters } from '../config/limiter.js';
 import { UserAgentMatcher } from '../detect/user-agents.js';
-import { StrikeLedger, type Strike } from '../detect/strike-ledger.js';
+import { StrikeLedger } from '../detect/strike-ledger.js';
+import type { Strike } from '../model/strike.js';
 import { StreamDedup } from '../detect/dedup.js';
 
 const FAILURE_WINDOW_MS = 60_000;

@@ -1,9 +1,5 @@
 // Strikes per block target within the escalation window (threshold x dynamic block time).
-
-export interface Strike {
-  time: number;
-  reason: string;
-}
+import type { Strike } from '../model/strike.js';
 
 export class StrikeLedger {
   private readonly strikes = new Map<string, Strike[]>();

@@ -3,7 +3,7 @@ import { watch, type FSWatcher, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { SipwardenError } from '../model/errors.js';
-import type { SourcePosition } from '../store/state.js';
+import type { SourcePosition } from '../model/source-position.js';
 
 /** What a rotation looked like: the path names a new file, the file shrank, or a missing file appeared. */
 export type RotationKind = 'rename' | 'truncate' | 'appeared';

@@ -4,44 +4,11 @@ import { isAscii } from 'node:buffer';
 
 const CHUNK = 4 * 1024 * 1024;
 
-/** A run of complete lines from one chunk, with the 1-based number of the first. */
-export interface LineBatch {
-  lines: string[];
-  firstLine: number;
-  /** Whether decoding met bytes that are not UTF-8 (replaced by U+FFFD). */
-  hasInvalidUtf8: boolean;
-}
-
 /** A run of complete lines as one string (each ending in \n, except perhaps the file's last). */
 export interface TextChunk {
   text: string;
   /** Whether decoding met bytes that are not UTF-8 (replaced by U+FFFD). */
   hasInvalidUtf8: boolean;
-}
-
-/** Yields the file's lines in batches; a final line without newline is included. */
-export function* readLineBatches(path: string): Generator<LineBatch> {
-  let lineNumber = 1;
-  for (const chunk of readTextChunks(path)) {
-    const lines = chunk.text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i] ?? '';
-      if (line.endsWith('\r')) lines[i] = line.slice(0, -1);
-    }
-    yield { lines, firstLine: lineNumber, hasInvalidUtf8: chunk.hasInvalidUtf8 };
-    lineNumber += lines.length;
-  }
-}
-
-/** Yields the file in large chunks cut at line ends, decoded from whole lines only. */
-export function* readTextChunks(path: string): Generator<TextChunk> {
-  for (const bytes of readByteChunks(path)) yield decodeChunk(bytes);
-}
-
-/** The text of a chunk of whole lines. */
-export function decodeChunk(bytes: Uint8Array): TextChunk {
-  return decodeRange(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, bytes.byteLength);
 }
 
 /** The text of `buffer[start, end)`, a run of whole lines (no Buffer view is made for it). */

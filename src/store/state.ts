@@ -1,6 +1,7 @@
 // The daemon's state as data, and the pure operations on it: decisions, hand edits, expiry.
 import type { Decision } from '../model/decision.js';
-import type { Strike } from '../detect/strike-ledger.js';
+import type { Strike } from '../model/strike.js';
+import type { SourcePosition } from '../model/source-position.js';
 
 export interface AllowEntry {
   target: string;
@@ -24,13 +25,6 @@ export interface DynamicEntry {
   reason: string;
   by: 'system' | 'admin';
   strikes: number;
-}
-
-/** Where the daemon stopped reading a source: the same device and inode resume at `offset`. */
-export interface SourcePosition {
-  dev: number;
-  ino: number;
-  offset: number;
 }
 
 export interface StateData {

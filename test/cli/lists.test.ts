@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { Journal } from '../../src/act/journal/index.js';
+import { Journal } from '../../src/act/journal/journal.js';
 import { sipwarden } from '../helpers/cli.js';
 
 let dir: string;

@@ -3,7 +3,9 @@ import { describe, expect, test } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { defaultConfig, parseDuration, formatDuration, validateConfig } from '../../src/config/index.js';
+import { defaultConfig } from '../../src/config/defaults.js';
+import { parseDuration, formatDuration } from '../../src/config/duration.js';
+import { validateConfig } from '../../src/config/validate.js';
 import { FIXTURES_DIR, RULES_DIR } from '../helpers/fixtures.js';
 
 const FORMATS = ['asterisk', 'freeswitch', 'kamailio', 'kernel'];

@@ -1,6 +1,7 @@
 // The INVITE limiter model: the seed example, and agreement with a brute-force reference.
 import { expect, test } from '@jest/globals';
-import { InviteBucket, limiterParameters } from '../../src/detect/invite-bucket.js';
+import { InviteBucket } from '../../src/detect/invite-bucket.js';
+import { limiterParameters } from '../../src/config/limiter.js';
 import type { RateLimitConfig } from '../../src/config/types.js';
 
 const seed: RateLimitConfig = { enabled: true, value: 20, unit: 'minute', burst: 10 };

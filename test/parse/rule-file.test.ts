@@ -1,6 +1,7 @@
 // Rule files are checked like config: every error, naming the file and the key.
 import { expect, test } from '@jest/globals';
-import { compileRuleFile, greedyBeforeAttacker, LineParser } from '../../src/parse/index.js';
+import { compileRuleFile, greedyBeforeAttacker } from '../../src/parse/rule-file.js';
+import { LineParser } from '../../src/parse/parse-line.js';
 
 const TIME = { now: Date.UTC(2024, 11, 31), bootTime: 0 };
 

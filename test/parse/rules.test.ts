@@ -2,8 +2,9 @@
 import { describe, expect, test } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { compileRuleFile, LineParser } from '../../src/parse/index.js';
-import { defaultConfig } from '../../src/config/index.js';
+import { compileRuleFile } from '../../src/parse/rule-file.js';
+import { LineParser } from '../../src/parse/parse-line.js';
+import { defaultConfig } from '../../src/config/defaults.js';
 import type { AttackEvent } from '../../src/model/event.js';
 import { fixtureFiles, readFixture, RULES_DIR, type FixtureLine } from '../helpers/fixtures.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadRuleSets } from '../../src/config/load.js';
-import { defaultConfig } from '../../src/config/index.js';
+import { defaultConfig } from '../../src/config/defaults.js';
 import { replayFiles, type ReplaySummary } from '../../src/replay/replay.js';
 import { ParsePool, parseWorkersFor } from '../../src/replay/parse-pool.js';
 import { FIXTURES_DIR, REPO_ROOT } from '../helpers/fixtures.js';

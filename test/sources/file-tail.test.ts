@@ -3,8 +3,8 @@ import { afterEach, beforeEach, expect, test } from '@jest/globals';
 import { appendFileSync, copyFileSync, mkdtempSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileFollower, type FileFollowerOptions, type RotationKind } from '../../src/sources/index.js';
-import type { SourcePosition } from '../../src/store/state.js';
+import { FileFollower, type FileFollowerOptions, type RotationKind } from '../../src/sources/file-tail.js';
+import type { SourcePosition } from '../../src/model/source-position.js';
 
 let dir: string;
 let log: string;

@@ -3,7 +3,9 @@ import { afterEach, beforeEach, expect, test } from '@jest/globals';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lockStore, openStateFile, recordDecisions, expireBlocks, blockByHand, unblockTarget, allowTarget } from '../../src/store/index.js';
+import { lockStore } from '../../src/store/lock.js';
+import { openStateFile } from '../../src/store/state-file.js';
+import { recordDecisions, expireBlocks, blockByHand, unblockTarget, allowTarget } from '../../src/store/state.js';
 
 let dir: string;
 beforeEach(() => {

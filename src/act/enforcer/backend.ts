@@ -1,7 +1,7 @@
 // The contract every enforcer backend keeps: desired state and decisions in, kernel state out.
 import type { Decision } from '../../model/decision.js';
 import type { Config, SetSizesConfig } from '../../config/types.js';
-import { limiterParameters, type LimiterParameters } from '../../detect/invite-bucket.js';
+import { limiterParameters, type LimiterParameters } from '../../config/limiter.js';
 
 /** A dynamic block: an address or CIDR (canonical text) blocked until `until` (ms since epoch). */
 export interface DynamicBlock {

@@ -71,18 +71,30 @@ export function lineToEntry(line: string): JournalEntry | null {
   };
 }
 
-/**
- * Index record, 40 bytes: time f64 | offset f64 | length u32 | kind u8 | family u8 | pad u16 |
- * address 16 bytes. Queries scan these instead of parsing JSON, and read only the page's lines.
+/*
+ * Index record, 40 bytes, little-endian: time f64 | offset f64 | length u32 | kind u8 | family u8 |
+ * pad u16 | address 16 bytes. Queries scan these instead of parsing JSON, and read only the page's
+ * lines. The writer (encodeIndexRecord) and every reader use these names; plain constants, so the
+ * hot scans compile them as literals.
  */
+/** Entry time, f64 ms since the epoch. */
+export const RECORD_TIME = 0;
+/** Byte offset of the entry's line in the segment's data file, f64. */
+export const RECORD_OFFSET = 8;
+/** Length of the entry's line in bytes, newline included, u32. */
+export const RECORD_LENGTH = 16;
+/** Event kind code (kindCode), u8. */
+export const RECORD_KIND = 20;
+/** Attacker address family, 4 or 6, u8. */
+export const RECORD_FAMILY = 21;
+/** Unused, u16 zero. */
+export const RECORD_PAD = 22;
+/** Attacker address, 16 bytes (IPv4 in the first 4, the rest zero). */
+export const RECORD_ADDRESS = 24;
 export const INDEX_RECORD_SIZE = 40;
 
 export function kindCode(kind: EventKind): number {
   return EVENT_KINDS.indexOf(kind);
-}
-
-export function kindFromCode(code: number): EventKind | null {
-  return EVENT_KINDS[code] ?? null;
 }
 
 /** The 16 address bytes of a canonical address (IPv4 in the first 4). */
@@ -101,11 +113,11 @@ export function addressFromBytes(bytes: Uint8Array): string {
 }
 
 export function encodeIndexRecord(target: Buffer, at: number, entry: JournalEntry, offset: number, length: number): void {
-  target.writeDoubleLE(entry.time, at);
-  target.writeDoubleLE(offset, at + 8);
-  target.writeUInt32LE(length, at + 16);
-  target.writeUInt8(kindCode(entry.kind), at + 20);
-  target.writeUInt8(addressFamily(entry.attacker), at + 21);
-  target.writeUInt16LE(0, at + 22);
-  target.set(addressBytes(entry.attacker), at + 24);
+  target.writeDoubleLE(entry.time, at + RECORD_TIME);
+  target.writeDoubleLE(offset, at + RECORD_OFFSET);
+  target.writeUInt32LE(length, at + RECORD_LENGTH);
+  target.writeUInt8(kindCode(entry.kind), at + RECORD_KIND);
+  target.writeUInt8(addressFamily(entry.attacker), at + RECORD_FAMILY);
+  target.writeUInt16LE(0, at + RECORD_PAD);
+  target.set(addressBytes(entry.attacker), at + RECORD_ADDRESS);
 }

@@ -1,7 +1,7 @@
 // The append-only attack journal: daily JSON Lines segments with a binary index beside each.
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeIndexRecord, entryToLine, INDEX_RECORD_SIZE, lineToEntry, type JournalEntry } from './entry.js';
+import { encodeIndexRecord, entryToLine, INDEX_RECORD_SIZE, lineToEntry, RECORD_LENGTH, RECORD_OFFSET, type JournalEntry } from './entry.js';
 import {
   planQuery,
   summarize,
@@ -127,7 +127,10 @@ export class Journal {
     const idxPath = this.path(name, 'idx');
     let index: Buffer = existsSync(idxPath) ? readFileSync(idxPath) : Buffer.alloc(0);
     const whole = index.length % INDEX_RECORD_SIZE === 0;
-    const indexedUpTo = !whole || index.length === 0 ? 0 : index.readDoubleLE(index.length - 32) + index.readUInt32LE(index.length - 24);
+    const indexedUpTo =
+      !whole || index.length === 0
+        ? 0
+        : index.readDoubleLE(index.length - INDEX_RECORD_SIZE + RECORD_OFFSET) + index.readUInt32LE(index.length - INDEX_RECORD_SIZE + RECORD_LENGTH);
     // A crash between the data write and the index write leaves them apart: rebuild from the data.
     if (!whole || indexedUpTo !== complete) {
       index = this.rebuildIndex(name, readFileSync(dataPath));

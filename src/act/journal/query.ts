@@ -1,7 +1,18 @@
 // Journal queries over index records: pure filtering, counting and paging.
 import { addressFamily } from '../../model/address.js';
 import { EVENT_KINDS, type EventKind } from '../../model/event.js';
-import { addressBytes, addressFromBytes, INDEX_RECORD_SIZE, kindCode } from './entry.js';
+import {
+  addressBytes,
+  addressFromBytes,
+  INDEX_RECORD_SIZE,
+  kindCode,
+  RECORD_ADDRESS,
+  RECORD_FAMILY,
+  RECORD_KIND,
+  RECORD_LENGTH,
+  RECORD_OFFSET,
+  RECORD_TIME,
+} from './entry.js';
 
 export interface JournalQuery {
   kind?: EventKind;
@@ -57,16 +68,16 @@ export function planQuery(segments: readonly IndexedSegment[], query: JournalQue
   for (let s = segments.length - 1; s >= 0; s--) {
     const { name, index } = segments[s] as IndexedSegment;
     for (let at = index.length - INDEX_RECORD_SIZE; at >= 0; at -= INDEX_RECORD_SIZE) {
-      const time = index.readDoubleLE(at);
+      const time = index.readDoubleLE(at + RECORD_TIME);
       if (time < since || time >= until) continue;
-      if (kind >= 0 && index[at + 20] !== kind) continue;
+      if (kind >= 0 && index[at + RECORD_KIND] !== kind) continue;
       if (wanted !== null) {
         // The first word rules out nearly every other address before the full comparison.
-        if (index[at + 21] !== family || index.readUInt32LE(at + 24) !== firstWord) continue;
-        if (index.compare(wanted, 0, 16, at + 24, at + 40) !== 0) continue;
+        if (index[at + RECORD_FAMILY] !== family || index.readUInt32LE(at + RECORD_ADDRESS) !== firstWord) continue;
+        if (index.compare(wanted, 0, 16, at + RECORD_ADDRESS, at + RECORD_ADDRESS + 16) !== 0) continue;
       }
       if (total >= skip && locations.length < perPage) {
-        locations.push({ segment: name, offset: index.readDoubleLE(at + 8), length: index.readUInt32LE(at + 16), time });
+        locations.push({ segment: name, offset: index.readDoubleLE(at + RECORD_OFFSET), length: index.readUInt32LE(at + RECORD_LENGTH), time });
       }
       total++;
     }
@@ -79,9 +90,9 @@ export function topAttackers(segments: readonly IndexedSegment[], since: number,
   const counts = new Map<string, number>();
   for (const { index } of segments) {
     for (let at = 0; at < index.length; at += INDEX_RECORD_SIZE) {
-      if (index.readDoubleLE(at) < since) continue;
-      const family = index[at + 21];
-      const key = index.toString('latin1', at + 24, at + (family === 4 ? 28 : 40));
+      if (index.readDoubleLE(at + RECORD_TIME) < since) continue;
+      const family = index[at + RECORD_FAMILY];
+      const key = index.toString('latin1', at + RECORD_ADDRESS, at + RECORD_ADDRESS + (family === 4 ? 4 : 16));
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
   }
@@ -253,20 +264,20 @@ export function summarize(segments: readonly IndexedSegment[], query: SummaryQue
     const view = new DataView(index.buffer, index.byteOffset, index.length);
     let { count, first, last, kinds, segment, record } = columns;
     for (let at = 0; at < index.length; at += INDEX_RECORD_SIZE) {
-      const time = view.getFloat64(at, true);
+      const time = view.getFloat64(at + RECORD_TIME, true);
       if (time < since || time >= until) continue;
       total++;
-      const kind = index[at + 20] as number;
+      const kind = index[at + RECORD_KIND] as number;
       if (kind < EVENT_KIND_COUNT) byKind[kind] = (byKind[kind] as number) + 1;
       const bucket = Math.floor((time - bucketStart) / bucketMs);
       buckets[bucket] = (buckets[bucket] as number) + 1;
-      // The address's 4 words at byte 24, little-endian as stored; IPv4 leaves the last three zero.
+      // The address's 4 words, little-endian as stored; IPv4 leaves the last three zero.
       const i = table.lookup(
-        index[at + 21] as number,
-        view.getInt32(at + 24, true),
-        view.getInt32(at + 28, true),
-        view.getInt32(at + 32, true),
-        view.getInt32(at + 36, true),
+        index[at + RECORD_FAMILY] as number,
+        view.getInt32(at + RECORD_ADDRESS, true),
+        view.getInt32(at + RECORD_ADDRESS + 4, true),
+        view.getInt32(at + RECORD_ADDRESS + 8, true),
+        view.getInt32(at + RECORD_ADDRESS + 12, true),
       );
       if (i >= count.length) ({ count, first, last, kinds, segment, record } = columns);
       count[i] = (count[i] as number) + 1;
@@ -306,8 +317,8 @@ export function summarize(segments: readonly IndexedSegment[], query: SummaryQue
       last: columns.last[i] as number,
       newest: {
         segment: segment.name,
-        offset: segment.index.readDoubleLE(at + 8),
-        length: segment.index.readUInt32LE(at + 16),
+        offset: segment.index.readDoubleLE(at + RECORD_OFFSET),
+        length: segment.index.readUInt32LE(at + RECORD_LENGTH),
         time: columns.last[i] as number,
       },
     };

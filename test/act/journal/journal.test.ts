@@ -3,7 +3,8 @@ import { afterEach, beforeEach, expect, test } from '@jest/globals';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Journal, type JournalEntry } from '../../../src/act/journal/index.js';
+import { Journal } from '../../../src/act/journal/journal.js';
+import { type JournalEntry } from '../../../src/act/journal/entry.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2024, 0, 15, 10);
@@ -122,7 +123,7 @@ test('a read-only journal never writes', () => {
 });
 
 test('stored lines are exactly the JSON of the entry, whatever the text holds', async () => {
-  const { entryToLine, lineToEntry } = await import('../../../src/act/journal/index.js');
+  const { entryToLine, lineToEntry } = await import('../../../src/act/journal/entry.js');
   const tricky = entry(3, { userAgent: '"quoted" \\ back\nslash\u0000\u2028 <script>', user: null, time: T0 + 999 });
   const line = entryToLine(tricky);
   expect(JSON.parse(line)).toEqual({ ...tricky, time: new Date(tricky.time).toISOString() });

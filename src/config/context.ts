@@ -1,6 +1,6 @@
 // What every command starts from: the config, and the rule files compiled on first use.
-import { loadConfig, loadRuleSets, ruleFormats, BUILTIN_RULES_DIR } from '../config/load.js';
-import type { Config } from '../config/types.js';
+import { loadConfig, loadRuleSets, ruleFormats, BUILTIN_RULES_DIR } from './load.js';
+import type { Config } from './types.js';
 import type { RuleSet } from '../parse/rule-file.js';
 
 /** Rule sets by format, compiled when first asked for. */
