@@ -6,7 +6,10 @@ import { configCommand } from './config-check.js';
 import { rulesCommand } from './rules.js';
 import { daemonCommand } from './daemon.js';
 import { statusCommand } from './status.js';
-import { listCommands } from './lists.js';
+import { listCommand } from './list.js';
+import { blockCommand } from './block.js';
+import { unblockCommand } from './unblock.js';
+import { allowCommand } from './allow.js';
 import { logsCommand } from './logs.js';
 import { reportCommand } from './report.js';
 
@@ -30,7 +33,10 @@ export function commandParser(argv: readonly string[], replay?: Parameters<typeo
   parser = rulesCommand(parser);
   parser = daemonCommand(parser);
   parser = statusCommand(parser);
-  parser = listCommands(parser);
+  parser = listCommand(parser);
+  parser = blockCommand(parser);
+  parser = unblockCommand(parser);
+  parser = allowCommand(parser);
   parser = logsCommand(parser);
   parser = reportCommand(parser);
   return parser;

@@ -13,22 +13,9 @@ import {
   type SetFill,
 } from './backend.js';
 import { blockDiff, desiredElements, diffElements, diffSize, HeldElements, type ElementMap, type SetLayout, type StagedBlocks } from './elements.js';
-import {
-  NFT_FAMILY,
-  NFT_INTERVAL_SETS,
-  NFT_TABLE,
-  nftLayout,
-  listingMatches,
-  nftChangeScript,
-  nftFullScript,
-  nftStructure,
-  nftTeardownScript,
-  parseNftListing,
-  type ChangeScriptOptions,
-  type NftListing,
-  type NftStructure,
-  type SetContents,
-} from './nft-script.js';
+import { NFT_FAMILY, NFT_INTERVAL_SETS, NFT_TABLE, nftLayout, nftStructure, type NftStructure } from './nft-structure.js';
+import { nftChangeScript, nftFullScript, nftTeardownScript, type ChangeScriptOptions, type SetContents } from './nft-script.js';
+import { listingMatches, parseNftListing, type NftListing } from './nft-listing.js';
 import { commandLine, execaRunner, kernelError, type CommandResult, type CommandRunner, type ToolHelp } from './run.js';
 
 export interface NftablesOptions {

@@ -2,7 +2,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { applyDecisions, type DesiredState } from '../../../src/act/enforcer/backend.js';
 import { blockDiff, desiredElements, diffElements, HeldElements, type ElementChange } from '../../../src/act/enforcer/elements.js';
-import { NFT_INTERVAL_SETS, NFT_LAYOUT, parseNftListing } from '../../../src/act/enforcer/nft-script.js';
+import { NFT_INTERVAL_SETS, NFT_LAYOUT } from '../../../src/act/enforcer/nft-structure.js';
+import { parseNftListing } from '../../../src/act/enforcer/nft-listing.js';
 import type { BlockDecision } from '../../../src/model/decision.js';
 import { random } from '../../helpers/random.js';
 

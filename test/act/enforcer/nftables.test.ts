@@ -4,7 +4,7 @@ import { expect, test } from '@jest/globals';
 import { defaultConfig } from '../../../src/config/defaults.js';
 import { enforcerSettings, EMPTY_STATE, type DesiredState } from '../../../src/act/enforcer/backend.js';
 import { NftablesBackend } from '../../../src/act/enforcer/nftables.js';
-import { nftStructure } from '../../../src/act/enforcer/nft-script.js';
+import { nftStructure } from '../../../src/act/enforcer/nft-structure.js';
 import type { CommandResult, CommandRunner } from '../../../src/act/enforcer/run.js';
 import type { BlockDecision } from '../../../src/model/decision.js';
 
