@@ -5,6 +5,7 @@ import { sendRequest } from '../daemon/control-socket.js';
 import type { Request } from '../daemon/protocol.js';
 import type { StoreContext } from '../daemon/operations.js';
 import { hostAddresses } from '../daemon/host-addresses.js';
+import { BlockStore } from '../store/block-store.js';
 import { loadContext, type CommandContext } from '../config/context.js';
 
 export interface RemoteOptions {
@@ -53,7 +54,7 @@ export async function runRequest<T>(
     const journal = Journal.open(join(stateDir, 'journal'), { readOnly: true });
     const ctx: StoreContext = {
       config: context.config,
-      state: db.data,
+      store: new BlockStore(db.data, () => context.config.allowlist),
       journal,
       enforcer: options.kernel && mutates ? createEnforcer({ config: context.config }) : null,
       hostAddresses: hostAddresses(),

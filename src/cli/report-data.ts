@@ -1,4 +1,4 @@
-// Gathers what a report needs: the journal (read-only), the store, and the kernel's drop counters.
+// Gathers what a report needs: from the running daemon, or from the journal, the store and the kernel's counters.
 import { accessSync, constants, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -10,18 +10,8 @@ import { SecureJsonFile, STATE_FILE } from '../store/state-file.js';
 import { emptyState } from '../store/state.js';
 import { sendRequest } from '../daemon/control-socket.js';
 
-/** Kernel counters from the running daemon, else read directly when root, else why not. */
+/** Kernel counters read directly when root (no daemon runs), else why not. */
 async function kernelCounters(config: Config): Promise<KernelCounters> {
-  try {
-    const answer = await sendRequest(config.daemon.socket, { command: 'status' }, 10_000);
-    if (answer !== null && answer.ok) {
-      const kernel = (answer.result as { kernel?: { counters?: Record<string, number> | null; error?: string } }).kernel ?? {};
-      if (kernel.counters !== undefined && kernel.counters !== null) return { counters: kernel.counters };
-      return { unavailable: kernel.error ?? 'the backend has no counters' };
-    }
-  } catch (error) {
-    return { unavailable: (error as Error).message };
-  }
   if (process.getuid?.() !== 0) return { unavailable: 'needs root' };
   try {
     const { createEnforcer } = await import('../act/enforcer/create.js');
@@ -33,8 +23,21 @@ async function kernelCounters(config: Config): Promise<KernelCounters> {
   }
 }
 
-/** The report for a period from the store under `stateDir`; nothing is written. */
+/**
+ * The report for a period: from the running daemon (the only reader and writer of its files while it
+ * runs), else from the store under `stateDir`, read-only.
+ */
 export async function collectReport(config: Config, period: { from: number; to: number }, options: { now: number; top: number }): Promise<Report> {
+  const answer = await sendRequest(config.daemon.socket, { command: 'report', from: period.from, to: period.to, top: options.top });
+  if (answer !== null) {
+    if (answer.ok) return answer.result as Report;
+    throw new SipwardenError('DAEMON', answer.error.message, { details: answer.error.details });
+  }
+  return reportFromStore(config, period, options);
+}
+
+/** The report for a period from the store under `stateDir`; nothing is written. */
+async function reportFromStore(config: Config, period: { from: number; to: number }, options: { now: number; top: number }): Promise<Report> {
   // An unreadable state folder would look like an empty journal: a report of zeros that is wrong.
   if (existsSync(config.stateDir)) {
     try {

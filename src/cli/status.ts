@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { limiterParameters } from '../config/limiter.js';
 import { formatDuration } from '../config/duration.js';
-import { allowlistOf, attackSummary } from '../daemon/operations.js';
+import { attackSummary } from '../daemon/operations.js';
 import type { EnforcerBackend } from '../act/enforcer/backend.js';
 import { runRequest } from './remote.js';
 import { table } from './output.js';
@@ -102,9 +102,9 @@ export function statusCommand(yargs: Argv): Argv {
           daemon: { running: false },
           backend: ctx.config.backend,
           lists: {
-            allow: allowlistOf(ctx.config, ctx.state).length,
-            deny: ctx.state.deny.length,
-            dynamic: ctx.state.dynamic.filter((d) => d.until > ctx.now).length,
+            allow: ctx.store.allowlist().length,
+            deny: ctx.store.data.deny.length,
+            dynamic: ctx.store.data.dynamic.filter((d) => d.until > ctx.now).length,
           },
           attacks: attackSummary(ctx.journal, ctx.now - 86_400_000),
           limiter: { ...rate, intervalMs: limiterParameters(rate).intervalMs },

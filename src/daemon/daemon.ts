@@ -2,15 +2,15 @@
 import type { Server } from 'node:net';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { uptime } from 'node:os';
 import type { LowSync } from 'lowdb';
 import { SipwardenError } from '../model/errors.js';
 import type { AttackEvent } from '../model/event.js';
 import type { Decision } from '../model/decision.js';
-import type { Clock } from '../model/clock.js';
+import type { IntervalClock } from '../model/clock.js';
 import type { Config } from '../config/types.js';
 import { LineParser } from '../parse/parse-line.js';
 import { DetectionEngine } from '../decide/decide.js';
-import { limiterParameters } from '../config/limiter.js';
 import { Journal } from '../act/journal/journal.js';
 import type { JournalEntry } from '../act/journal/entry.js';
 import { createEnforcer } from '../act/enforcer/create.js';
@@ -21,25 +21,16 @@ import { NflogSource, type PacketEvidence } from '../sources/nflog.js';
 import { UserAgentMatcher } from '../detect/user-agents.js';
 import { packetEvent } from './packet-evidence.js';
 import { IdleCollector } from './idle-gc.js';
-import { expireBlocks, recordDecisions, type StateData } from '../store/state.js';
+import type { StateData } from '../store/state.js';
+import { BlockStore } from '../store/block-store.js';
 import { openStateFile, SecureJsonFile, STATE_FILE } from '../store/state-file.js';
 import { StateSaver } from '../store/state-saver.js';
 import { lockStore } from '../store/lock.js';
 import { loadContext, type RuleLibrary } from '../config/context.js';
 import { listenControlSocket } from './control-socket.js';
-import type { Request } from './protocol.js';
-import {
-  allowAddOperation,
-  allowlistOf,
-  allowRemoveOperation,
-  attackSummary,
-  blockOperation,
-  desiredState,
-  listEntries,
-  logsOperation,
-  unblockOperation,
-  type StoreContext,
-} from './operations.js';
+import { desiredState, type StoreContext } from './operations.js';
+import { KernelQueue } from './kernel-queue.js';
+import { RequestHandler, type SourceCounters } from './requests.js';
 import type { DaemonLog } from './log.js';
 import { hostAddresses } from './host-addresses.js';
 import { Notifier } from './notifier.js';
@@ -47,16 +38,8 @@ import { Notifier } from './notifier.js';
 export interface DaemonOptions {
   configPath: string | undefined;
   log: DaemonLog;
-  clock: Clock;
+  clock: IntervalClock;
   teardownOnExit: boolean;
-}
-
-interface SourceCounters {
-  path: string;
-  format: string;
-  lines: number;
-  events: number;
-  malformed: number;
 }
 
 /** State is written at most this often while events stream in. */
@@ -66,15 +49,14 @@ const STATE_SERIALIZE_SHARE = 0.05;
 const TICK_MS = 1000;
 /** How often the periodic reconcile reads every element back from the kernel (see `reconcile`). */
 const FULL_RECONCILE_MS = 600_000;
-/** A status summary over this many journal entries gives its memory back once quiet, at most every LARGE_WORK_EVERY_MS. */
-const LARGE_SUMMARY_ENTRIES = 100_000;
-const LARGE_WORK_EVERY_MS = 600_000;
 const RETENTION_EVERY_MS = 6 * 3_600_000;
 
 export class Daemon {
   private config!: Config;
   private rules!: RuleLibrary;
   private db!: LowSync<StateData>;
+  /** The blocks and the allowlist; the engine follows its changes. */
+  private store!: BlockStore;
   private journal!: Journal;
   private enforcer!: EnforcerBackend;
   private engine!: DetectionEngine;
@@ -87,14 +69,12 @@ export class Daemon {
   private server: Server | null = null;
   private releaseLock: (() => Promise<void>) | null = null;
   private timers: NodeJS.Timeout[] = [];
-  private kernelQueue: Promise<void> = Promise.resolve();
-  /** Kernel transactions queued or running. */
-  private kernelPending = 0;
+  private readonly kernel = new KernelQueue();
+  private requests!: RequestHandler;
   /** Fallback-limit log count already warned about. */
   private fallbackSeen = 0;
   /** When the last full reconcile started, on the monotonic clock (a wall-clock step must not stop them). */
   private fullReconcileAt = 0;
-  private largeWorkAt = -Infinity;
   private saver: StateSaver | null = null;
   /** Runs nft / iptables from a small child process (see spawner.ts); started before the heap grows. */
   private spawner: Spawner | null = null;
@@ -115,6 +95,10 @@ export class Daemon {
     return this.db.data;
   }
 
+  private get clock(): IntervalClock {
+    return this.options.clock;
+  }
+
   /** Loads everything, repairs the kernel, and starts reading. */
   async start(): Promise<void> {
     this.spawner = new Spawner();
@@ -125,13 +109,16 @@ export class Daemon {
     this.rules.get([...new Set(this.config.sources.map((s) => s.format))]);
     this.releaseLock = await lockStore(this.config.stateDir, { wait: true });
     this.db = openStateFile(this.config.stateDir);
+    this.store = new BlockStore(this.db.data, () => this.config.allowlist);
+    // The engine's blocks are derived from the store's: every change reaches it through here.
+    this.store.follow((change) => this.engine.follow(change));
     this.saver = new StateSaver({
       target: new SecureJsonFile(join(this.config.stateDir, STATE_FILE)),
       data: () => {
         this.syncStrikes();
         return this.state;
       },
-      clock: () => performance.now(),
+      clock: () => this.clock.monotonic(),
       minIntervalMs: STATE_FLUSH_MS,
       maxShare: STATE_SERIALIZE_SHARE,
       onError: (error) => this.log.error(`state: cannot write: ${error.message}`),
@@ -140,14 +127,25 @@ export class Daemon {
     for (const problem of this.journal.problems) this.log.warning(`journal: ${problem}`);
     this.enforcer = createEnforcer({ config: this.config, ...(this.spawner === null ? {} : { runner: this.spawner.runner }) });
     this.engine = this.buildEngine();
-    const now = this.options.clock.now();
-    expireBlocks(this.state, now);
-    const result = await this.enforcer.reconcile(desiredState(this.config, this.state), now);
-    this.fullReconcileAt = performance.now();
+    const now = this.clock.now();
+    this.store.expire(now);
+    const result = await this.enforcer.reconcile(desiredState(this.store), now);
+    this.fullReconcileAt = this.clock.monotonic();
     this.log.info(
       `kernel ${this.enforcer.name}: ${result.rebuilt ? 'ruleset loaded' : 'ruleset in place'}, ${this.state.dynamic.length} dynamic and ${this.state.deny.length} permanent block(s)`,
     );
-    this.server = await listenControlSocket(this.config.daemon.socket, (request) => this.handle(request));
+    this.requests = new RequestHandler({
+      context: () => this.context(),
+      kernel: this.kernel,
+      log: this.log,
+      saveNow: async () => await this.saver?.now(),
+      clock: this.clock,
+      startedAt: this.startedAt,
+      sources: () => this.counters.map((c) => ({ ...c, position: this.state.positions[c.path] ?? null })),
+      onLargeWork: (now) => this.idle.sawLargeWork(now),
+    });
+    const requests = this.requests;
+    this.server = await listenControlSocket(this.config.daemon.socket, (request) => requests.handle(request));
     this.notifier = new Notifier({ config: this.config, journal: this.journal, log: this.log, clock: this.options.clock });
     this.notifier.start();
     this.startSources();
@@ -160,7 +158,7 @@ export class Daemon {
 
   private buildEngine(): DetectionEngine {
     const engine = new DetectionEngine({ config: this.config, hostAddresses: this.host });
-    engine.setAllowlist(allowlistOf(this.config, this.state));
+    engine.setAllowlist(this.store.allowlist());
     engine.restore({
       dynamic: this.state.dynamic.map((d) => [d.target, d.until] as [string, number]),
       permanent: this.state.deny.map((d) => d.target),
@@ -172,7 +170,8 @@ export class Daemon {
   private parserFor(format: string): LineParser {
     let parser = this.parsers.get(format);
     if (parser === undefined) {
-      parser = new LineParser(this.rules.get([format]), { kernelPrefixes: this.config.kernel.prefixes, time: { now: Date.now(), bootTime: Date.now() } });
+      const now = this.clock.now();
+      parser = new LineParser(this.rules.get([format]), { kernelPrefixes: this.config.kernel.prefixes, time: { now, bootTime: bootTime(now) } });
       this.parsers.set(format, parser);
     }
     return parser;
@@ -205,8 +204,8 @@ export class Daemon {
   }
 
   private onLines(path: string, parser: LineParser, counters: SourceCounters, lines: string[], position: StateData['positions'][string]): void {
-    const now = this.options.clock.now();
-    parser.setTimeReference({ now: now + 60_000, bootTime: now - process.uptime() * 1000 });
+    const now = this.clock.now();
+    parser.setTimeReference({ now: now + 60_000, bootTime: bootTime(now) });
     const entries: JournalEntry[] = [];
     const decisions: Decision[] = [];
     counters.lines += lines.length;
@@ -249,10 +248,10 @@ export class Daemon {
   private commit(decisions: Decision[], now: number): void {
     // The kernel first: with nothing queued, the transaction starts now, before the state file
     // and the log are written.
-    this.enqueueKernel(() => this.enforcer.apply(decisions, now)).catch((error: unknown) =>
-      this.log.error(`kernel: ${(error as Error).message}; the next reconcile retries`),
-    );
-    recordDecisions(this.state, decisions);
+    this.kernel
+      .run(() => this.enforcer.apply(decisions, now))
+      .catch((error: unknown) => this.log.error(`kernel: ${(error as Error).message}; the next reconcile retries`));
+    this.store.record(decisions);
     for (const decision of decisions) this.log.decision(decision);
     // Permanent decisions here come from escalation (hand blocks go through handle()): mail them.
     this.notifier?.onDecisions(decisions, (target) => this.engine.strikesOf(target));
@@ -266,10 +265,10 @@ export class Daemon {
   }
 
   private tick(): void {
-    const now = this.options.clock.now();
+    const now = this.clock.now();
     this.engine.tick(now);
     this.idle.tick(now);
-    if (expireBlocks(this.state, now).length > 0) this.saver?.soon();
+    if (this.store.expire(now).length > 0) this.saver?.soon();
   }
 
   /**
@@ -279,11 +278,11 @@ export class Daemon {
    * behind it.
    */
   private async reconcile(periodic = false): Promise<void> {
-    const now = this.options.clock.now();
-    const quick = periodic && performance.now() - this.fullReconcileAt < FULL_RECONCILE_MS;
-    if (!quick) this.fullReconcileAt = performance.now();
+    const now = this.clock.now();
+    const quick = periodic && this.clock.monotonic() - this.fullReconcileAt < FULL_RECONCILE_MS;
+    if (!quick) this.fullReconcileAt = this.clock.monotonic();
     try {
-      const result = await this.enqueueKernel(() => this.enforcer.reconcile(desiredState(this.config, this.state), now, { quick }));
+      const result = await this.kernel.run(() => this.enforcer.reconcile(desiredState(this.store), now, { quick }));
       if (result.rebuilt) this.log.warning('kernel: sipwarden table was missing or changed; rebuilt it');
       else if (result.added + result.removed + result.refreshed > 0) {
         this.log.info(`kernel: repaired ${result.added} missing, ${result.removed} stray and ${result.refreshed} stale element(s)`);
@@ -310,7 +309,7 @@ export class Daemon {
       }
       this.fallbackSeen = fallback;
       // The limiter's own sets are not listed every time: a full one shows in the fallback counter.
-      for (const set of backend.fill === undefined ? [] : await backend.fill({ packetSets: false, now: this.options.clock.now() })) {
+      for (const set of backend.fill === undefined ? [] : await backend.fill({ packetSets: false, now: this.clock.now() })) {
         if (set.size > 0 && set.elements >= 0.9 * set.size) {
           this.log.warning(
             `kernel: set ${set.name} is ${Math.round((100 * set.elements) / set.size)}% full (${set.elements} of ${set.size}); raise kernel.setSizes`,
@@ -324,111 +323,12 @@ export class Daemon {
 
   private pruneJournal(): void {
     const days = Math.max(1, Math.round(this.config.journal.retention / 86_400_000));
-    const removed = this.journal.prune(this.options.clock.now(), days);
+    const removed = this.journal.prune(this.clock.now(), days);
     if (removed.length > 0) this.log.info(`journal: removed ${removed.length} segment(s) older than ${days} days`);
   }
 
-  private context(): StoreContext {
-    return { config: this.config, state: this.state, journal: this.journal, enforcer: this.enforcer, hostAddresses: this.host, now: this.options.clock.now() };
-  }
-
-  /** One control-socket request; the daemon is the store's only writer. */
-  private async handle(request: Request): Promise<unknown> {
-    const ctx = this.context();
-    switch (request.command) {
-      case 'status':
-        return this.status();
-      case 'list':
-        return listEntries(ctx, request.list);
-      case 'logs':
-        return logsOperation(this.journal, request.query);
-      case 'block': {
-        const row = await this.serialized(() => blockOperation(ctx, request));
-        this.engine.restore(row.until === null ? { permanent: [row.target] } : { dynamic: [[row.target, row.until]] });
-        this.log.info(`block ${row.target} by hand${row.until === null ? ' (permanent)' : ''}`);
-        await this.saver?.now();
-        return row;
-      }
-      case 'unblock': {
-        const result = await this.serialized(() => unblockOperation(ctx, request.target, request.forget));
-        this.engine.unblock(result.target, request.forget);
-        this.log.info(`unblock ${result.target} by hand`);
-        await this.saver?.now();
-        return result;
-      }
-      case 'allow-add': {
-        const result = await this.serialized(() => allowAddOperation(ctx, request.target, request.note));
-        this.engine.setAllowlist(allowlistOf(this.config, this.state));
-        for (const target of result.lifted) this.engine.unblock(target, false);
-        this.log.info(`allow ${result.target}${result.lifted.length > 0 ? `; lifted ${result.lifted.join(', ')}` : ''}`);
-        await this.saver?.now();
-        return result;
-      }
-      case 'allow-remove': {
-        const result = await this.serialized(() => allowRemoveOperation(ctx, request.target));
-        this.engine.setAllowlist(allowlistOf(this.config, this.state));
-        this.log.info(`allowlist: removed ${result.target}`);
-        await this.saver?.now();
-        return result;
-      }
-    }
-  }
-
-  /**
-   * Kernel work runs one transaction at a time, in order; with nothing queued it starts at once,
-   * so a decision reaches the kernel before the state file and log are written.
-   */
-  private enqueueKernel<T>(work: () => Promise<T>): Promise<T> {
-    this.kernelPending++;
-    const run = this.kernelPending === 1 ? work() : this.kernelQueue.then(work);
-    this.kernelQueue = run
-      .then(
-        () => undefined,
-        () => undefined,
-      )
-      .finally(() => {
-        this.kernelPending--;
-      });
-    return run;
-  }
-
-  /** Kernel work from commands waits its turn behind the decisions already queued. */
-  private serialized<T>(work: () => Promise<T>): Promise<T> {
-    return this.enqueueKernel(work);
-  }
-
-  async status(): Promise<Record<string, unknown>> {
-    const now = this.options.clock.now();
-    const rate = this.config.invite.rateLimit;
-    const limiter = limiterParameters(rate);
-    let kernel: Record<string, unknown>;
-    try {
-      const backend = this.enforcer;
-      kernel = {
-        counters: backend.counters === undefined ? null : await backend.counters(),
-        sets: backend.fill === undefined ? null : await backend.fill(),
-      };
-    } catch (error) {
-      kernel = { error: (error as Error).message };
-    }
-    // Counting a day's attackers builds a map of every one of them (a million after a flood): the
-    // memory it takes is given back once the daemon is quiet, as after a burst of evidence.
-    const attacks = attackSummary(this.journal, now - 86_400_000);
-    const entries = Object.values(attacks.byKind).reduce((a, b) => a + b, 0);
-    // Not after every status a monitoring script asks for: the compacting collection pauses the daemon.
-    if (entries >= LARGE_SUMMARY_ENTRIES && performance.now() - this.largeWorkAt >= LARGE_WORK_EVERY_MS) {
-      this.largeWorkAt = performance.now();
-      this.idle.sawLargeWork(now);
-    }
-    return {
-      daemon: { running: true, pid: process.pid, startedAt: this.startedAt, uptimeMs: now - this.startedAt },
-      backend: this.enforcer.name,
-      lists: { allow: allowlistOf(this.config, this.state).length, deny: this.state.deny.length, dynamic: this.state.dynamic.length },
-      attacks,
-      limiter: { ...rate, intervalMs: limiter.intervalMs },
-      kernel,
-      sources: this.counters.map((c) => ({ ...c, position: this.state.positions[c.path] ?? null })),
-    };
+  private context(): StoreContext & { enforcer: EnforcerBackend } {
+    return { config: this.config, store: this.store, journal: this.journal, enforcer: this.enforcer, hostAddresses: this.host, now: this.clock.now() };
   }
 
   /** SIGHUP: a valid new config replaces the old one whole; an invalid one is logged and ignored. */
@@ -451,6 +351,7 @@ export class Daemon {
     this.parsers.clear();
     this.enforcer = createEnforcer({ config: this.config, ...(this.spawner === null ? {} : { runner: this.spawner.runner }) });
     this.engine = this.buildEngine();
+    this.store.configChanged();
     this.notifier?.configure(this.config);
     await this.reconcile();
     this.startSources();
@@ -463,7 +364,7 @@ export class Daemon {
       for (const timer of this.timers) clearInterval(timer);
       for (const follower of this.followers) await follower.stop();
       await this.nflog?.stop();
-      await this.kernelQueue;
+      await this.kernel.drained();
       await this.notifier?.stop();
       await this.saver?.final();
       this.journal.close();
@@ -481,6 +382,11 @@ export class Daemon {
     })();
     return this.stopping;
   }
+}
+
+/** When the system booted, on the wall clock: kernel log stamps count seconds from it. */
+function bootTime(now: number): number {
+  return now - uptime() * 1000;
 }
 
 function toEntry(event: AttackEvent): JournalEntry {

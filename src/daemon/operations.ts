@@ -7,12 +7,13 @@ import type { Config } from '../config/types.js';
 import type { Journal, JournalPage } from '../act/journal/journal.js';
 import type { JournalQuery } from '../act/journal/query.js';
 import type { DesiredState, EnforcerBackend } from '../act/enforcer/backend.js';
-import { allowTarget, blockByHand, disallowTarget, unblockTarget, type StateData } from '../store/state.js';
+import type { BlockStore } from '../store/block-store.js';
 import type { ListName } from './protocol.js';
 
 export interface StoreContext {
   config: Config;
-  state: StateData;
+  /** The blocks and the allowlist: every change goes through it. */
+  store: BlockStore;
   journal: Journal;
   /** Null when the kernel is not to be touched (tests of the store alone). */
   enforcer: EnforcerBackend | null;
@@ -24,14 +25,11 @@ export interface StoreContext {
 const MIN_PREFIX = { 4: 8, 6: 16 } as const;
 const LOOPBACK = new RangeSet(['127.0.0.0/8', '::1'].map((t) => parseCidr(t) as Cidr));
 
-/** Everything allowlisted: the config's list and what was allowed at run time. */
-export function allowlistOf(config: Config, state: StateData): string[] {
-  return [...new Set([...config.allowlist, ...state.allow.map((a) => a.target)])];
-}
-
-export function desiredState(config: Config, state: StateData): DesiredState {
+/** What the kernel should hold: the store's lists. */
+export function desiredState(store: BlockStore): DesiredState {
+  const state = store.data;
   return {
-    allow: allowlistOf(config, state),
+    allow: store.allowlist(),
     deny: state.deny.map((d) => d.target),
     dynamic: state.dynamic.map((d) => ({ target: d.target, until: d.until })),
   };
@@ -54,7 +52,8 @@ function refuseExempt(ctx: StoreContext, cidr: Cidr, text: string): void {
   const host = new RangeSet(ctx.hostAddresses.map((a) => parseCidr(a)).filter((c) => c !== null));
   if (host.overlaps(cidr)) throw new SipwardenError('USAGE', `refusing to block ${text}: it is or holds one of this host's own addresses`);
   const allow = new RangeSet(
-    allowlistOf(ctx.config, ctx.state)
+    ctx.store
+      .allowlist()
       .map((a) => parseCidr(a))
       .filter((c) => c !== null),
   );
@@ -67,7 +66,7 @@ async function applyToKernel(ctx: StoreContext, decisions: readonly Decision[]):
 }
 
 async function reconcileKernel(ctx: StoreContext): Promise<void> {
-  if (ctx.enforcer !== null) await ctx.enforcer.reconcile(desiredState(ctx.config, ctx.state), ctx.now);
+  if (ctx.enforcer !== null) await ctx.enforcer.reconcile(desiredState(ctx.store), ctx.now);
 }
 
 export interface ListRow {
@@ -81,8 +80,9 @@ export interface ListRow {
   strikes: number;
 }
 
-export function listEntries(ctx: Pick<StoreContext, 'config' | 'state'>, list: ListName | null): ListRow[] {
-  const { state, config } = ctx;
+export function listEntries(ctx: Pick<StoreContext, 'config' | 'store'>, list: ListName | null): ListRow[] {
+  const { config } = ctx;
+  const state = ctx.store.data;
   const strikes = (target: string): number => state.strikes[target]?.length ?? 0;
   const rows: ListRow[] = [];
   if (list === null || list === 'dynamic') {
@@ -122,7 +122,7 @@ export async function blockOperation(ctx: StoreContext, request: BlockRequest): 
   const target = formatCidr(cidr);
   refuseExempt(ctx, cidr, target);
   const duration = request.permanent ? null : (request.duration ?? ctx.config.blocking.dynamicBlockTime);
-  blockByHand(ctx.state, { target, now: ctx.now, duration, note: request.note });
+  ctx.store.blockByHand({ target, now: ctx.now, duration, note: request.note });
   const decision: Decision =
     duration === null
       ? {
@@ -153,7 +153,7 @@ export async function blockOperation(ctx: StoreContext, request: BlockRequest): 
 /** Lifts every block on the target, in the store and the kernel; NOT_FOUND when nothing was blocked. */
 export async function unblockOperation(ctx: StoreContext, text: string, forget: boolean): Promise<{ target: string }> {
   const target = formatCidr(parseTarget(text));
-  if (!unblockTarget(ctx.state, target, forget)) {
+  if (!ctx.store.unblock(target, forget)) {
     throw new SipwardenError('NOT_FOUND', `${target} is not blocked${forget ? ' and has no strikes' : ''}`);
   }
   await applyToKernel(ctx, [{ type: 'unblock', time: ctx.now, target, reason: 'unblocked by hand' }]);
@@ -164,27 +164,27 @@ export async function unblockOperation(ctx: StoreContext, text: string, forget: 
 export async function allowAddOperation(ctx: StoreContext, text: string, note: string | null): Promise<{ target: string; lifted: string[] }> {
   const cidr = parseTarget(text);
   const target = formatCidr(cidr);
-  allowTarget(ctx.state, target, note, ctx.now);
+  ctx.store.allow(target, note, ctx.now);
   // Blocks inside the allowed range are lifted; a wider block stays for its other addresses
   // (the kernel's allow set is matched first, so the allowed part passes anyway).
   const inside = new RangeSet([cidr]);
-  const lifted = [...ctx.state.dynamic, ...ctx.state.deny]
+  const lifted = [...ctx.store.data.dynamic, ...ctx.store.data.deny]
     .map((b) => b.target)
     .filter((t) => {
       const range = parseCidr(t);
       return range !== null && range.family === cidr.family && range.length >= cidr.length && inside.contains(range.network);
     });
-  for (const t of lifted) unblockTarget(ctx.state, t, false);
+  for (const t of lifted) ctx.store.unblock(t, false);
   await reconcileKernel(ctx);
   return { target, lifted };
 }
 
 export async function allowRemoveOperation(ctx: StoreContext, text: string): Promise<{ target: string }> {
   const target = formatCidr(parseTarget(text));
-  if (ctx.config.allowlist.includes(target) && !ctx.state.allow.some((a) => a.target === target)) {
+  if (ctx.config.allowlist.includes(target) && !ctx.store.data.allow.some((a) => a.target === target)) {
     throw new SipwardenError('USAGE', `${target} is allowlisted in the config file; remove it there and reload`);
   }
-  if (!disallowTarget(ctx.state, target)) throw new SipwardenError('NOT_FOUND', `${target} is not on the allowlist`);
+  if (!ctx.store.disallow(target)) throw new SipwardenError('NOT_FOUND', `${target} is not on the allowlist`);
   await reconcileKernel(ctx);
   return { target };
 }

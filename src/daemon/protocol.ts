@@ -11,7 +11,8 @@ export type Request =
   | { command: 'unblock'; target: string; forget: boolean }
   | { command: 'allow-add'; target: string; note: string | null }
   | { command: 'allow-remove'; target: string }
-  | { command: 'logs'; query: JournalQuery };
+  | { command: 'logs'; query: JournalQuery }
+  | { command: 'report'; from: number; to: number; top: number };
 
 export interface ErrorAnswer {
   ok: false;
@@ -81,7 +82,15 @@ export function parseRequest(raw: unknown): Request | string {
       }
       return { command: 'logs', query };
     }
+    case 'report': {
+      const from = optionalNumber(r.from);
+      const to = optionalNumber(r.to);
+      if (typeof from !== 'number' || typeof to !== 'number' || from > to) return 'report: "from" and "to" must be times in ms, from <= to';
+      const top = r.top === undefined ? 10 : r.top;
+      if (typeof top !== 'number' || !Number.isInteger(top) || top < 1 || top > 1000) return 'report: "top" must be a whole number from 1 to 1000';
+      return { command: 'report', from, to, top };
+    }
     default:
-      return `unknown command ${JSON.stringify(r.command)}; use status, list, block, unblock, allow-add, allow-remove, logs`;
+      return `unknown command ${JSON.stringify(r.command)}; use status, list, block, unblock, allow-add, allow-remove, logs, report`;
   }
 }

@@ -10,6 +10,7 @@ import { limiterParameters, type LimiterParameters } from '../config/limiter.js'
 import { UserAgentMatcher } from '../detect/user-agents.js';
 import { StrikeLedger } from '../detect/strike-ledger.js';
 import type { Strike } from '../model/strike.js';
+import type { BlockChange } from '../model/block-change.js';
 import { StreamDedup } from '../detect/dedup.js';
 
 const FAILURE_WINDOW_MS = 60_000;
@@ -179,6 +180,35 @@ export class DetectionEngine {
     this.permanent.delete(target);
     this.failures.reset(targetKey(target));
     if (forget) this.strikes.forget(target);
+  }
+
+  /** Follows a change the store made (store/block-store.ts): the engine's blocks are derived from the store's. */
+  follow(change: BlockChange): void {
+    switch (change.type) {
+      case 'dynamic':
+        this.dynamic.set(change.target, Math.max(this.dynamic.get(change.target) ?? change.until, change.until));
+        break;
+      case 'permanent':
+        this.permanent.add(change.target);
+        this.dynamic.delete(change.target);
+        break;
+      case 'lifted':
+        this.unblock(change.target, change.forget);
+        break;
+      case 'expired': {
+        const until = this.dynamic.get(change.target);
+        if (until !== undefined && until <= change.until) this.dynamic.delete(change.target);
+        break;
+      }
+      case 'allowlist':
+        this.setAllowlist(change.entries);
+        break;
+    }
+  }
+
+  /** The blocks the engine holds in force at `now` (for comparing with the store's). */
+  blocksInForce(now: number): { dynamic: Map<string, number>; permanent: Set<string> } {
+    return { dynamic: new Map([...this.dynamic].filter(([, until]) => until > now)), permanent: new Set(this.permanent) };
   }
 
   /** Restores state kept across restarts. */

@@ -5,13 +5,22 @@ export interface Clock {
   now(): number;
 }
 
-/** The wall clock, for the daemon and CLI edges only. */
-export const systemClock: Clock = { now: () => Date.now() };
+/** A clock that also measures intervals on a time that never steps (the daemon's timers and costs). */
+export interface IntervalClock extends Clock {
+  /** Milliseconds from an arbitrary origin; unaffected by changes of the wall clock. */
+  monotonic(): number;
+}
+
+/** The wall clock and the monotonic one, for the daemon and CLI edges only. */
+export const systemClock: IntervalClock = { now: () => Date.now(), monotonic: () => performance.now() };
 
 /** A clock that only moves when told to: replay drives it from line timestamps, tests by hand. */
-export class ManualClock implements Clock {
+export class ManualClock implements IntervalClock {
   constructor(private current = 0) {}
   now(): number {
+    return this.current;
+  }
+  monotonic(): number {
     return this.current;
   }
   set(ms: number): void {
