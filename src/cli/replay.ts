@@ -6,7 +6,7 @@ import { SipwardenError } from '../model/errors.js';
 import type { AttackEvent } from '../model/event.js';
 import type { Decision } from '../model/decision.js';
 import { formatDuration } from '../config/duration.js';
-import type { ReplaySummary } from '../replay/replay.js';
+import type { ReplaySummary } from '../replay/tally.js';
 import { ParsePool, parseWorkersFor } from '../replay/parse-pool.js';
 import { isoTime, printable } from './output.js';
 import type { ReplayArgs } from './replay-args.js';

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadRuleSets } from '../../src/config/load.js';
 import { defaultConfig } from '../../src/config/defaults.js';
-import { replayFiles, type ReplaySummary } from '../../src/replay/replay.js';
+import { replayFiles } from '../../src/replay/replay.js';
+import type { ReplaySummary } from '../../src/replay/tally.js';
 import { ParsePool, parseWorkersFor } from '../../src/replay/parse-pool.js';
 import { FIXTURES_DIR, REPO_ROOT } from '../helpers/fixtures.js';
 
