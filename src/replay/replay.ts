@@ -13,7 +13,6 @@ import type { ParsePool } from './parse-pool.js';
 import { fileChunks, parsedInOrder } from './chunk-schedule.js';
 import { ReplayTally, type ReplaySummary } from './tally.js';
 
-
 export interface ReplayOptions {
   config: Config;
   ruleSets: readonly RuleSet[];
