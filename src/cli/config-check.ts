@@ -1,15 +1,26 @@
 // `sipwarden config check`: the effective config with secrets masked, or every error in it.
 import type { Argv } from 'yargs';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { SipwardenError } from '../model/errors.js';
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import { loadContext } from '../config/context.js';
+import { configWarnings } from '../config/warnings.js';
+
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 interface CheckArgs {
   config?: string;
   json: boolean;
+  strict: boolean;
 }
 
 /** The config as a user writes it: durations as text, secrets replaced. */
@@ -49,17 +60,27 @@ export function configCommand(yargs: Argv): Argv {
       .command<CheckArgs>(
         'check',
         'Validate the config file and print the effective config (secrets masked)',
-        (c) => c.option('json', { type: 'boolean', default: false }) as unknown as Argv<CheckArgs>,
+        (c) =>
+          c
+            .option('json', { type: 'boolean', default: false })
+            .option('strict', { type: 'boolean', default: false, describe: 'exit 2 when there are warnings too' }) as unknown as Argv<CheckArgs>,
         (args) => {
           const context = loadContext(args.config);
           checkPasswordFile(context.config, context.configPath);
           const shown = presentableConfig(context.config);
-          if (args.json) {
-            process.stdout.write(`${JSON.stringify({ path: context.configPath, config: shown })}\n`);
-            return;
-          }
           const origin = context.configPath ?? 'built-in defaults (no config file)';
-          process.stdout.write(`# ${origin}: valid\n${stringify(shown)}`);
+          const warnings = configWarnings(context.config, { exists: existsSync, readable });
+          if (args.json) {
+            process.stdout.write(`${JSON.stringify({ path: context.configPath, config: shown, warnings })}\n`);
+          } else {
+            process.stdout.write(`# ${origin}: valid${warnings.length > 0 ? `, ${warnings.length} warning(s) on stderr` : ''}\n${stringify(shown)}`);
+            for (const w of warnings) process.stderr.write(`warning: ${origin}: ${w.key}: ${w.message}\n`);
+          }
+          if (args.strict && warnings.length > 0) {
+            throw new SipwardenError('CONFIG_INVALID', `${origin}: ${warnings.length} warning(s) and --strict`, {
+              details: warnings.map((w) => `${origin}: ${w.key}: ${w.message}`),
+            });
+          }
         },
       )
       .demandCommand(1, 'name a config command: check'),

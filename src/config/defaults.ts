@@ -20,7 +20,7 @@ export function defaultConfig(): Config {
     blocking: {
       dynamicBlockTime: 3_600_000,
       threshold: 3,
-      permanent: { register: true, invite: false },
+      permanent: { register: true, invite: false, forgeable: false },
       userAgents: ['friendly-scanner', 'sipvicious', 'sipsak', 'sundayddr', 'iWar', 'sip-scan', 'VaxSIPUserAgent', 'Elite'],
       ipv6Prefix: 64,
     },

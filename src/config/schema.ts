@@ -42,7 +42,7 @@ export const CONFIG_SPEC: Spec = {
       fields: {
         dynamicBlockTime: { type: 'duration', minMs: 1000 },
         threshold: { type: 'int', min: 1, max: 1000 },
-        permanent: { type: 'object', fields: { register: { type: 'bool' }, invite: { type: 'bool' } } },
+        permanent: { type: 'object', fields: { register: { type: 'bool' }, invite: { type: 'bool' }, forgeable: { type: 'bool' } } },
         userAgents: { type: 'list', of: { type: 'string', nonEmpty: true } },
         ipv6Prefix: { type: 'int', min: 16, max: 128 },
       },

@@ -43,7 +43,8 @@ export interface Config {
     /** Milliseconds. */
     dynamicBlockTime: number;
     threshold: number;
-    permanent: { register: boolean; invite: boolean };
+    /** forgeable: whether strikes from evidence a forged UDP packet can make count toward permanent blocks. */
+    permanent: { register: boolean; invite: boolean; forgeable: boolean };
     userAgents: string[];
     ipv6Prefix: number;
   };

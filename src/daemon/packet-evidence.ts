@@ -17,6 +17,7 @@ export function packetEvent(evidence: PacketEvidence, userAgents: UserAgentMatch
     user: sip.user,
     source,
     stream: 'message' as const,
+    transport: packet.protocol,
   };
   if (LIMITED.has(evidence.prefix))
     return { ...base, kind: 'ratelimit', rule: `nflog.${evidence.prefix === KERNEL_PREFIX_RATELIMIT ? 'ratelimit' : 'fallback'}` };

@@ -11,6 +11,7 @@ import { UserAgentMatcher } from '../detect/user-agents.js';
 import { StrikeLedger } from '../detect/strike-ledger.js';
 import type { Strike } from '../model/strike.js';
 import type { BlockChange } from '../model/block-change.js';
+import { isForgeable } from '../detect/forgeable.js';
 import { StreamDedup } from '../detect/dedup.js';
 
 const FAILURE_WINDOW_MS = 60_000;
@@ -269,6 +270,8 @@ export class DetectionEngine {
   private strike(target: string, event: AttackEvent, kind: EventKind, why: string): Decision[] {
     const { threshold, permanent, dynamicBlockTime } = this.config.blocking;
     if (!permanent[strikeClass(kind)]) return [];
+    // Evidence a forged packet can make never counts toward a permanent block unless the admin says so.
+    if (!permanent.forgeable && isForgeable(event)) return [];
     const list = this.strikes.add(target, { time: event.time, reason: why });
     if (list.length < threshold) return [];
     this.permanent.add(target);

@@ -5,6 +5,9 @@ export const EVENT_KINDS = ['register', 'invite', 'auth', 'scanner', 'ratelimit'
  * scanner: blocked User-Agent; ratelimit: a kernel line for a rate-limited SIP packet. */
 export type EventKind = (typeof EVENT_KINDS)[number];
 
+/** The transport the attack arrived over, where the evidence says (the kernel's PROTO=, a packet). */
+export type Transport = 'udp' | 'tcp' | 'tls';
+
 /** Where a line of evidence was written: a PBX's ordinary messages or its security-event stream. */
 export type EvidenceStream = 'message' | 'security';
 
@@ -22,6 +25,8 @@ export interface AttackEvent {
   /** The file, `kernel`, or `nflog:GROUP` the evidence came from. */
   source: string;
   stream: EvidenceStream;
+  /** Absent or null when the evidence does not say. */
+  transport?: Transport | null;
 }
 
 export function isEventKind(value: string): value is EventKind {

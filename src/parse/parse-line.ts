@@ -1,7 +1,7 @@
 // One log line -> zero or one typed event, through the compiled rules of one or more formats.
 import { canonicalAddress } from '../model/address.js';
 import { detach } from '../model/detach.js';
-import type { AttackEvent } from '../model/event.js';
+import type { AttackEvent, Transport } from '../model/event.js';
 import type { CompiledRule, RuleSet } from './rule-file.js';
 import { parseTimestamp, type TimeReference } from './time.js';
 
@@ -23,6 +23,22 @@ interface Candidate {
   timePatterns: readonly RegExp[];
   /** Index of the rule's first pre-filter string among the parser's `needles`. */
   needle: number;
+}
+
+/** A transport as a PBX or the kernel writes it (UDP, TCP, TLS, WS, WSS, any case); null for others. */
+export function transportOf(text: string): Transport | null {
+  switch (text.toLowerCase()) {
+    case 'udp':
+      return 'udp';
+    case 'tcp':
+    case 'ws':
+      return 'tcp';
+    case 'tls':
+    case 'wss':
+      return 'tls';
+    default:
+      return null;
+  }
 }
 
 function escapeRegExp(text: string): string {
@@ -142,6 +158,7 @@ export class LineParser {
           rule: rule.id,
           source,
           stream: rule.stream,
+          transport: groups.transport === undefined ? null : transportOf(groups.transport),
         },
       };
     }

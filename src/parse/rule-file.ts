@@ -28,7 +28,7 @@ const BUILTIN_FRAGMENTS: Record<string, string> = {
 };
 BUILTIN_FRAGMENTS.ip = `(?:${BUILTIN_FRAGMENTS.ipv6}|${BUILTIN_FRAGMENTS.ipv4})`;
 
-const CAPTURES = new Set(['attacker', 'victim', 'user', 'userAgent', 'time', 'prefix']);
+const CAPTURES = new Set(['attacker', 'victim', 'user', 'userAgent', 'time', 'prefix', 'transport']);
 const RULE_KEYS = new Set(['id', 'kind', 'contains', 'pattern', 'stream', 'description']);
 const FILE_KEYS = new Set(['format', 'description', 'time', 'fragments', 'rules']);
 

@@ -1,7 +1,7 @@
 // One chunk of whole lines -> its line count, malformed lines and events, in a form that crosses
 // threads cheaply. Pure: the same code runs in replay's main thread and in its parse workers.
 import { MAX_LINE_LENGTH, type LineParser, type MalformedReason } from '../parse/parse-line.js';
-import type { AttackEvent } from '../model/event.js';
+import type { AttackEvent, Transport } from '../model/event.js';
 import { decodeRange } from '../sources/read-lines.js';
 
 export type MalformedCounts = Record<MalformedReason | 'invalid-utf8', number>;
@@ -26,9 +26,14 @@ export interface ChunkResult {
   victim: Int32Array<ArrayBuffer>;
   user: Int32Array<ArrayBuffer>;
   userAgent: Int32Array<ArrayBuffer>;
+  /** TRANSPORT_CODES index of the event's transport; 0 when the evidence does not say. */
+  transport: Uint8Array<ArrayBuffer>;
   /** The distinct strings of the chunk's events. */
   strings: string[];
 }
+
+/** Transports by their code in ChunkResult.transport; code 0 is "not said". */
+export const TRANSPORT_CODES: readonly (Transport | null)[] = [null, 'udp', 'tcp', 'tls'];
 
 export function noMalformed(): MalformedCounts {
   return { 'too-long': 0, 'bad-address': 0, 'bad-time': 0, 'invalid-utf8': 0 };
@@ -44,6 +49,7 @@ class Columns {
   victim = new Int32Array(1024);
   user = new Int32Array(1024);
   userAgent = new Int32Array(1024);
+  transport = new Uint8Array(1024);
   readonly strings: string[] = [];
   private readonly index = new Map<string, number>();
 
@@ -59,6 +65,7 @@ class Columns {
     this.victim[i] = this.intern(event.victim, 1);
     this.user[i] = this.intern(event.user, 2);
     this.userAgent[i] = this.intern(event.userAgent, 3);
+    this.transport[i] = event.transport === undefined || event.transport === null ? 0 : TRANSPORT_CODES.indexOf(event.transport);
   }
 
   /** Per column, the text interned last and its index: an attack's events come in runs. */
@@ -82,7 +89,7 @@ class Columns {
 
   private grow(): void {
     const size = this.line.length * 2;
-    const widen = <T extends Int32Array | Float64Array>(from: T, to: T): T => {
+    const widen = <T extends Int32Array | Float64Array | Uint8Array>(from: T, to: T): T => {
       to.set(from);
       return to;
     };
@@ -93,6 +100,7 @@ class Columns {
     this.victim = widen(this.victim, new Int32Array(size));
     this.user = widen(this.user, new Int32Array(size));
     this.userAgent = widen(this.userAgent, new Int32Array(size));
+    this.transport = widen(this.transport, new Uint8Array(size));
   }
 
   result(lines: number, malformed: MalformedCounts): ChunkResult {
@@ -108,6 +116,7 @@ class Columns {
       victim: this.victim.slice(0, n),
       user: this.user.slice(0, n),
       userAgent: this.userAgent.slice(0, n),
+      transport: this.transport.slice(0, n),
       strings: this.strings,
     };
   }

@@ -39,5 +39,6 @@ port.on('message', (request: WorkerRequest) => {
     r.victim.buffer,
     r.user.buffer,
     r.userAgent.buffer,
+    r.transport.buffer,
   ]);
 });

@@ -3,7 +3,7 @@ import type { DetectionEngine } from '../decide/decide.js';
 import type { CompiledRule } from '../parse/rule-file.js';
 import type { AttackEvent, EventKind } from '../model/event.js';
 import type { Decision, DecisionType } from '../model/decision.js';
-import { malformedTotal, noMalformed, type MalformedCounts } from './chunk-scan.js';
+import { malformedTotal, noMalformed, TRANSPORT_CODES, type MalformedCounts } from './chunk-scan.js';
 import type { ParsedChunk } from './chunk-schedule.js';
 
 export interface ReplaySummary {
@@ -91,6 +91,7 @@ export class ReplayTally {
         attacker: text(chunk.attacker[i] ?? -1) ?? '',
         victim: text(chunk.victim[i] ?? -1),
         userAgent: text(chunk.userAgent[i] ?? -1),
+        transport: TRANSPORT_CODES[chunk.transport[i] ?? 0] ?? null,
         user: text(chunk.user[i] ?? -1),
         rule: rule.id,
         source: parsed.file,

@@ -21,7 +21,7 @@ function file(name: string, text: string): string {
 test('prints the effective config with the password masked', async () => {
   const path = file(
     'ok.yml',
-    'notifications:\n  smtp: { host: mail.example.com, fromAddress: pbx@example.com, user: pbx, password: "hunter2-secret" }\n  to: [admin@example.com]\nblocking: { dynamicBlockTime: 90m }\n',
+    'notifications:\n  smtp: { host: mail.example.com, fromAddress: pbx@example.com, user: pbx, password: "hunter2-secret" }\n  to: [admin@example.com]\nblocking: { dynamicBlockTime: 90m }\nallowlist: [192.0.2.10]\nsources: []\n',
   );
   for (const json of [false, true]) {
     const result = await sipwarden(['config', 'check', '--config', path, ...(json ? ['--json'] : [])]);
@@ -56,4 +56,27 @@ test('no config file: the built-in defaults', async () => {
   if (result.stdout.startsWith('# /etc/sipwarden')) return; // this machine has a real config
   expect(result.exitCode).toBe(0);
   expect(result.stdout).toContain('# built-in defaults (no config file): valid');
+});
+
+test('warnings: no allowlist, an allow-all entry, relative and missing paths, a shared syslog file; --strict fails on them', async () => {
+  const path = file(
+    'warn.yml',
+    'allowlist: [0.0.0.0/0]\nstateDir: state\nsources:\n  - { path: /nonexistent/asterisk/messages, format: asterisk }\n  - { path: /var/log/syslog, format: asterisk }\n',
+  );
+  const result = await sipwarden(['config', 'check', '--config', path]);
+  expect(result.exitCode).toBe(0);
+  const lines = result.stderr.trim().split('\n');
+  expect(lines.every((l) => l.startsWith(`warning: ${path}: `))).toBe(true);
+  expect(result.stderr).toContain('allowlist[0]: 0.0.0.0/0 exempts every address');
+  expect(result.stderr).toContain('stateDir: "state" is relative');
+  expect(result.stderr).toContain('sources[0].path: /nonexistent/asterisk/messages does not exist');
+  expect(result.stderr).toContain('sources[1].path: /var/log/syslog is a shared syslog file');
+  const json = await sipwarden(['config', 'check', '--config', path, '--json']);
+  expect((JSON.parse(json.stdout) as { warnings: Array<{ key: string }> }).warnings.map((w) => w.key)).toEqual(
+    expect.arrayContaining(['allowlist[0]', 'stateDir', 'sources[0].path', 'sources[1].path']),
+  );
+  const strict = await sipwarden(['config', 'check', '--strict', '--config', path]);
+  expect(strict.exitCode).toBe(2);
+  const empty = await sipwarden(['config', 'check', '--config', file('empty.yml', 'sources: []\n')]);
+  expect(empty.stderr).toContain('allowlist: empty: add the addresses of your SIP trunks');
 });

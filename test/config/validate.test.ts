@@ -43,7 +43,7 @@ test('the defaults are the reference product defaults', () => {
   expect(c.invite.rateLimit).toEqual({ enabled: false, value: 20, unit: 'minute', burst: 10 });
   expect(c.blocking.dynamicBlockTime).toBe(3_600_000);
   expect(c.blocking.threshold).toBe(3);
-  expect(c.blocking.permanent).toEqual({ register: true, invite: false });
+  expect(c.blocking.permanent).toEqual({ register: true, invite: false, forgeable: false });
   expect(c.blocking.userAgents).toEqual(['friendly-scanner', 'sipvicious', 'sipsak', 'sundayddr', 'iWar', 'sip-scan', 'VaxSIPUserAgent', 'Elite']);
   expect(c.allowlist).toEqual([]);
 });
@@ -65,7 +65,7 @@ test('values given are kept, with canonical addresses', () => {
   expect(errors).toEqual([]);
   expect(config.allowlist).toEqual(['2001:db8::1', '198.51.100.0/24', '192.0.2.1']);
   expect(config.blocking.dynamicBlockTime).toBe(5_400_000);
-  expect(config.blocking.permanent).toEqual({ register: true, invite: true });
+  expect(config.blocking.permanent).toEqual({ register: true, invite: true, forgeable: false });
   expect(config.invite.rateLimit.unit).toBe('second');
 });
 

@@ -147,14 +147,31 @@ describe('INVITE rate limiting', () => {
     expect(out[0]).toMatchObject({ type: 'episode', target: '198.51.100.8', evidence: 'model' });
   });
 
-  test('kernel lines: one episode per quiet unit; a strike only when permanent.invite is on', () => {
+  test('kernel lines: one episode per quiet unit; a strike only when permanent.invite is on, and the evidence is not forgeable', () => {
     const off = engineWith(limited);
     const on = engineWith({ ...limited, blocking: { permanent: { invite: true } } });
     const times = [0, 10_000, 50_000, 200_000, 400_000, 600_000];
-    const offTypes = times.flatMap((t) => off.handle(event({ attacker: '198.51.100.8', kind: 'ratelimit', time: T0 + t })).decisions.map((d) => d.type));
-    expect(offTypes).toEqual(['episode', 'episode', 'episode', 'episode']);
-    const onTypes = times.flatMap((t) => on.handle(event({ attacker: '198.51.100.8', kind: 'ratelimit', time: T0 + t })).decisions.map((d) => d.type));
-    expect(onTypes).toEqual(['episode', 'episode', 'episode', 'permanent']);
+    const types = (engine: DetectionEngine, transport: 'udp' | 'tcp' | null): string[] =>
+      times.flatMap((t) => engine.handle(event({ attacker: '198.51.100.8', kind: 'ratelimit', transport, time: T0 + t })).decisions.map((d) => d.type));
+    expect(types(off, 'tcp')).toEqual(['episode', 'episode', 'episode', 'episode']);
+    expect(types(on, 'tcp')).toEqual(['episode', 'episode', 'episode', 'permanent']);
+    // A UDP source (or one the evidence does not name) can be forged: episodes, never a permanent block.
+    expect(types(engineWith({ ...limited, blocking: { permanent: { invite: true } } }), 'udp')).toEqual(['episode', 'episode', 'episode', 'episode']);
+    expect(types(engineWith({ ...limited, blocking: { permanent: { invite: true } } }), null)).toEqual(['episode', 'episode', 'episode', 'episode']);
+    const optedIn = engineWith({ ...limited, blocking: { permanent: { invite: true, forgeable: true } } });
+    expect(types(optedIn, 'udp')).toEqual(['episode', 'episode', 'episode', 'permanent']);
+  });
+
+  test('scanner User-Agents from one UDP packet block dynamically, never permanently; over TCP they may escalate', () => {
+    const config = { blocking: { dynamicBlockTime: '5s', threshold: 3 } };
+    const scan = (engine: DetectionEngine, transport: 'udp' | 'tcp', i: number): string[] =>
+      engine
+        .handle(event({ attacker: '198.51.100.9', kind: 'scanner', userAgent: 'friendly-scanner', transport, time: T0 + i * 7000 }))
+        .decisions.map((d) => d.type);
+    const udp = engineWith(config);
+    expect([0, 1, 2, 3].flatMap((i) => scan(udp, 'udp', i))).toEqual(['block', 'block', 'block', 'block']);
+    const tcp = engineWith(config);
+    expect([0, 1, 2].flatMap((i) => scan(tcp, 'tcp', i))).toEqual(['block', 'block', 'permanent']);
   });
 
   test('log-evidence INVITEs are only journaled when the limiter is off', () => {
